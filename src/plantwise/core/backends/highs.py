@@ -1,0 +1,126 @@
+"""HiGHS backend: passes the sparse matrix of a :class:`LinearModel` in one call."""
+
+from __future__ import annotations
+
+import time
+
+import highspy
+import numpy as np
+
+from plantwise.core.backends.base import Backend, ProgressThrottle
+from plantwise.core.linear import LinearModel
+from plantwise.core.options import SolveOptions
+from plantwise.core.result import SolveResult, SolveStatus
+
+_INF = highspy.kHighsInf
+
+
+class HighsBackend(Backend):
+    name = "highs"
+
+    def version(self) -> str:
+        h = highspy.Highs()
+        return str(h.version())
+
+    def _build(self, model: LinearModel, relax: bool) -> highspy.Highs:
+        a = model.matrix("csc")
+        lp = highspy.HighsLp()
+        lp.num_col_ = model.num_vars
+        lp.num_row_ = model.num_rows
+        lp.col_cost_ = model.cost
+        lp.col_lower_ = np.where(np.isinf(model.lower), -_INF, model.lower)
+        lp.col_upper_ = np.where(np.isinf(model.upper), _INF, model.upper)
+        lp.row_lower_ = np.where(np.isinf(model.row_lower), -_INF, model.row_lower)
+        lp.row_upper_ = np.where(np.isinf(model.row_upper), _INF, model.row_upper)
+        lp.offset_ = model.offset
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data
+        lp.a_matrix_.num_col_ = model.num_vars
+        lp.a_matrix_.num_row_ = model.num_rows
+        if not relax and model.integer.any():
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+                for flag in model.integer
+            ]
+        h = highspy.Highs()
+        h.passModel(lp)
+        return h
+
+    def solve(
+        self,
+        model: LinearModel,
+        options: SolveOptions,
+        start: np.ndarray | None = None,
+        relax: bool = False,
+    ) -> SolveResult:
+        t0 = time.perf_counter()
+        h = self._build(model, relax)
+        h.setOptionValue("output_flag", bool(options.log))
+        if options.time_limit is not None:
+            h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
+        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        h.setOptionValue("random_seed", int(options.seed))
+        h.setOptionValue("threads", int(options.threads))
+        build_seconds = time.perf_counter() - t0
+        throttle = ProgressThrottle(options)
+        if options.progress is not None and not relax:
+
+            def on_event(event: object) -> None:
+                out = event.data_out  # type: ignore[attr-defined]
+                throttle(out.mip_primal_bound, out.mip_dual_bound)
+
+            h.cbMipInterrupt.subscribe(on_event)
+            h.cbMipImprovingSolution.subscribe(on_event)
+        if start is not None and not relax:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(np.asarray(start, dtype=float))
+            sol.value_valid = True
+            h.setSolution(sol)
+        t1 = time.perf_counter()
+        h.run()
+        solve_seconds = time.perf_counter() - t1
+        return self._result(h, model, relax, {"build": build_seconds, "solve": solve_seconds})
+
+    def _result(
+        self, h: highspy.Highs, model: LinearModel, relax: bool, timings: dict[str, float]
+    ) -> SolveResult:
+        status = h.getModelStatus()
+        ms = highspy.HighsModelStatus
+        info = h.getInfo()
+        is_mip = (not relax) and bool(model.integer.any())
+        has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        x = np.asarray(h.getSolution().col_value, dtype=float) if has_sol else None
+        objective = float(info.objective_function_value) if has_sol else None
+        if is_mip:
+            bound = float(info.mip_dual_bound)
+            if not np.isfinite(bound) or abs(bound) >= 1e29:
+                bound = None
+        else:
+            bound = objective if status == ms.kOptimal else None
+        if status == ms.kOptimal:
+            st = SolveStatus.OPTIMAL
+        elif status in (ms.kInfeasible,):
+            st = SolveStatus.INFEASIBLE
+        elif status in (ms.kUnboundedOrInfeasible, ms.kUnbounded):
+            st = SolveStatus.ERROR
+        elif has_sol:
+            st = SolveStatus.FEASIBLE
+        elif status in (ms.kTimeLimit, ms.kIterationLimit, ms.kInterrupt, ms.kSolutionLimit):
+            st = SolveStatus.NO_SOLUTION
+        else:
+            st = SolveStatus.ERROR
+        if st == SolveStatus.OPTIMAL and is_mip and bound is None:
+            bound = objective
+        return SolveResult(
+            status=st,
+            objective=objective,
+            bound=bound,
+            solver=self.name,
+            solver_version=self.version(),
+            timings=timings,
+            x=x,
+            message=h.modelStatusToString(status),
+            node_count=int(info.mip_node_count) if is_mip else None,
+        )

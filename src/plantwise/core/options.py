@@ -1,0 +1,40 @@
+"""Solver options shared by every family and every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from plantwise.core.result import Progress
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve.
+
+    ``time_limit`` is wall-clock seconds for the whole method (``None`` = no limit);
+    ``mip_gap`` is the relative gap ``(incumbent - bound) / |incumbent|`` at which a
+    MIP search stops and reports *optimal within tolerance*; ``threads`` caps solver
+    threads; ``seed`` fixes every random choice; ``solver`` names the backend
+    (``highs``, ``cpsat``, ``gurobi``); ``progress`` receives incumbent/bound updates.
+    """
+
+    time_limit: float | None = 60.0
+    mip_gap: float = 1e-4
+    threads: int = 2
+    seed: int = 0
+    solver: str = "highs"
+    log: bool = False
+    progress: Callable[[Progress], None] | None = None
+
+    def with_(self, **changes: object) -> SolveOptions:
+        """Return a copy with ``changes`` applied."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def remaining(self, elapsed: float) -> float | None:
+        """Seconds left of ``time_limit`` after ``elapsed`` seconds (never negative)."""
+        if self.time_limit is None:
+            return None
+        return max(0.0, self.time_limit - elapsed)

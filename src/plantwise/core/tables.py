@@ -1,0 +1,232 @@
+"""Loading typed tables from a folder of CSVs or one Excel workbook.
+
+Every defect becomes an :class:`InputError` naming the file (``orders.csv`` or
+``book.xlsx[orders]``), the spreadsheet row (header = row 1) and the column. All
+defects of a table are collected before anything is raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+
+Kind = Literal["str", "int", "float"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its name, kind, whether it must be present, and an inclusive minimum."""
+
+    name: str
+    kind: Kind
+    minimum: float | None = None
+    required: bool = True
+    default: float | str | None = None
+    unit: str = ""
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table: file stem, columns and the columns forming its unique key."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    doc: str = ""
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+
+@dataclass
+class Table:
+    """A loaded table: the typed frame plus where it came from (for error messages)."""
+
+    spec: TableSpec
+    frame: pd.DataFrame
+    source: str
+
+    def row_number(self, index: int) -> int:
+        """Spreadsheet row of positional ``index`` (header is row 1)."""
+        return int(index) + 2
+
+    def error(self, index: int | None, column: str | None, message: str) -> InputError:
+        row = None if index is None else self.row_number(index)
+        return InputError(self.source, row, column, message)
+
+
+def _read_raw(path: Path, specs: Sequence[TableSpec]) -> dict[str, tuple[pd.DataFrame, str]]:
+    raw: dict[str, tuple[pd.DataFrame, str]] = {}
+    errors = ErrorCollector()
+    if path.is_dir():
+        for spec in specs:
+            file = path / spec.filename
+            if not file.exists():
+                errors.add(spec.filename, None, None, f"file missing in {path}")
+                continue
+            try:
+                frame = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True)
+            except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+                errors.add(spec.filename, None, None, f"cannot be read as CSV: {exc}")
+                continue
+            raw[spec.name] = (frame, spec.filename)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            book = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+        except Exception as exc:  # openpyxl raises many types for a broken workbook
+            raise InputErrors([InputError(path.name, None, None, f"cannot open workbook: {exc}")])
+        for spec in specs:
+            source = f"{path.name}[{spec.name}]"
+            if spec.name not in book:
+                errors.add(source, None, None, "sheet missing in workbook")
+                continue
+            raw[spec.name] = (book[spec.name], source)
+    else:
+        raise InputErrors(
+            [InputError(str(path), None, None, "expected a folder of CSV files or an .xlsx workbook")]
+        )
+    errors.raise_if_any()
+    return raw
+
+
+def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFrame, list[InputError]]:
+    """Type every column of ``raw`` per ``spec``; collect all defects."""
+    errors: list[InputError] = []
+    raw = raw.rename(columns=lambda c: str(c).strip())
+    out: dict[str, pd.Series] = {}
+    for col in spec.columns:
+        if col.name not in raw.columns:
+            if col.required:
+                errors.append(InputError(source, None, col.name, "required column missing"))
+                continue
+            values = pd.Series([col.default] * len(raw), dtype=object)
+            text = values.astype(str)
+        else:
+            text = raw[col.name].astype(str).str.strip()
+            values = text
+        blank = text.isin(["", "None", "nan"])
+        if col.kind == "str":
+            if col.required:
+                for idx in np.flatnonzero(blank.to_numpy()):
+                    errors.append(InputError(source, int(idx) + 2, col.name, "empty value"))
+            out[col.name] = text.where(~blank, "")
+            continue
+        if col.default is not None:
+            text = text.where(~blank, str(col.default))
+            blank = text.isin(["", "None", "nan"])
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = numbers.isna().to_numpy()
+        arr = numbers.to_numpy(dtype=float)
+        for idx in np.flatnonzero(bad):
+            what = "empty value" if blank.iloc[idx] else f"'{text.iloc[idx]}' is not a number"
+            errors.append(InputError(source, int(idx) + 2, col.name, what))
+        ok = ~bad
+        if col.kind == "int":
+            frac = ok & ~np.isclose(arr, np.round(arr))
+            for idx in np.flatnonzero(frac):
+                errors.append(
+                    InputError(source, int(idx) + 2, col.name, f"{text.iloc[idx]} is not an integer")
+                )
+        if col.minimum is not None:
+            low = ok & (arr < col.minimum)
+            for idx in np.flatnonzero(low):
+                errors.append(
+                    InputError(
+                        source, int(idx) + 2, col.name,
+                        f"{text.iloc[idx]} is below the minimum {col.minimum:g}",
+                    )
+                )
+        arr = np.where(ok, arr, 0.0)
+        out[col.name] = pd.Series(np.round(arr).astype(np.int64) if col.kind == "int" else arr)
+    frame = pd.DataFrame(out)
+    if spec.key and not any(e.column in spec.key for e in errors if e.row is None):
+        dup = frame.duplicated(list(spec.key), keep="first").to_numpy()
+        for idx in np.flatnonzero(dup):
+            key = ", ".join(f"{k}={frame[k].iloc[idx]}" for k in spec.key)
+            errors.append(InputError(source, int(idx) + 2, spec.key[-1], f"duplicate key ({key})"))
+    return frame, errors
+
+
+def load_tables(path: str | Path, specs: Sequence[TableSpec]) -> dict[str, Table]:
+    """Load and type every table of ``specs`` from a CSV folder or an Excel workbook.
+
+    Raises :class:`InputErrors` with every defect of every table.
+    """
+    path = Path(path)
+    raw = _read_raw(path, specs)
+    tables: dict[str, Table] = {}
+    errors: list[InputError] = []
+    for spec in specs:
+        frame, source = raw[spec.name]
+        typed, errs = _coerce(frame, spec, source)
+        errors.extend(errs)
+        tables[spec.name] = Table(spec, typed, source)
+    if errors:
+        raise InputErrors(errors)
+    return tables
+
+
+def read_scalars(path: str | Path, filename: str = "instance.yaml") -> tuple[dict[str, object], str]:
+    """Scalars of an instance: ``instance.yaml`` in a folder, or sheet ``instance`` of a
+    workbook (two columns ``key``, ``value``). Returns the mapping and its source name."""
+    path = Path(path)
+    if path.is_dir():
+        file = path / filename
+        if not file.exists():
+            raise InputErrors([InputError(filename, None, None, f"file missing in {path}")])
+        try:
+            data = yaml.safe_load(file.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise InputErrors([InputError(filename, None, None, f"invalid YAML: {exc}")])
+        if not isinstance(data, dict):
+            raise InputErrors([InputError(filename, None, None, "expected a mapping of key: value")])
+        return data, filename
+    source = f"{path.name}[instance]"
+    try:
+        sheet = pd.read_excel(path, sheet_name="instance", dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise InputErrors([InputError(source, None, None, f"cannot read sheet: {exc}")])
+    if not {"key", "value"} <= set(sheet.columns):
+        raise InputErrors([InputError(source, None, None, "expected columns 'key' and 'value'")])
+    return {str(k).strip(): yaml.safe_load(str(v)) for k, v in zip(sheet["key"], sheet["value"], strict=True)}, source
+
+
+def check_references(
+    table: Table, column: str, valid: Iterable[str], what: str
+) -> list[InputError]:
+    """Errors for every row whose ``column`` is not one of ``valid`` (an unknown id)."""
+    valid_set = set(valid)
+    values = table.frame[column]
+    bad = ~values.isin(valid_set).to_numpy()
+    return [
+        table.error(int(i), column, f"unknown {what} '{values.iloc[i]}'") for i in np.flatnonzero(bad)
+    ]
+
+
+def save_tables(path: str | Path, frames: Mapping[str, pd.DataFrame], scalars: Mapping[str, object]) -> None:
+    """Write ``frames`` as ``<name>.csv`` and ``scalars`` as ``instance.yaml`` (folder), or
+    every frame as a sheet plus an ``instance`` sheet (``.xlsx``)."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with pd.ExcelWriter(path) as writer:
+            for name, frame in frames.items():
+                frame.to_excel(writer, sheet_name=name, index=False)
+            pd.DataFrame({"key": list(scalars), "value": [str(v) for v in scalars.values()]}).to_excel(
+                writer, sheet_name="instance", index=False
+            )
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_csv(path / f"{name}.csv", index=False)
+    (path / "instance.yaml").write_text(yaml.safe_dump(dict(scalars), sort_keys=False))

@@ -1,0 +1,424 @@
+"""Offload instances: typed input of document 000's model, loading, validation, saving.
+
+Tables (one CSV per entity, or one sheet each in an ``.xlsx`` workbook) and units are
+documented in ``docs/models/offload.md``. Periods are integers ``1..T``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.tables import (
+    Column,
+    Table,
+    TableSpec,
+    check_references,
+    load_tables,
+    read_scalars,
+    save_tables,
+)
+
+REPLENISHMENT_MODES = ("sS", "free")
+
+SPECS: tuple[TableSpec, ...] = (
+    TableSpec(
+        "sites",
+        (
+            Column("site", "str", doc="site id"),
+            Column("stations", "int", 0, unit="stations", doc="manufacturing stations L_j"),
+        ),
+        key=("site",),
+    ),
+    TableSpec(
+        "product_capacity",
+        (
+            Column("site", "str"),
+            Column("product_type", "str"),
+            Column("capacity", "int", 0, unit="orders", doc="in-process orders of the type, C_jv"),
+        ),
+        key=("site", "product_type"),
+    ),
+    TableSpec(
+        "parts",
+        (
+            Column("part", "str"),
+            Column("unit_cost", "float", 0, unit="currency/unit", doc="purchase cost MC_n"),
+            Column("holding_cost", "float", 0, unit="currency/unit/period", doc="h_n"),
+        ),
+        key=("part",),
+    ),
+    TableSpec(
+        "site_parts",
+        (
+            Column("site", "str"),
+            Column("part", "str"),
+            Column("initial_stock", "int", 0, unit="units"),
+            Column("storage_capacity", "int", 0, unit="units", doc="c_jn"),
+            Column("reorder_point", "int", 0, unit="units", doc="s_jn"),
+            Column("order_up_to", "int", 0, unit="units", doc="S_jn"),
+            Column("purchase_limit", "int", 0, unit="units/period"),
+        ),
+        key=("site", "part"),
+    ),
+    TableSpec(
+        "orders",
+        (
+            Column("order", "str"),
+            Column("product_type", "str"),
+            Column("due_period", "int", 1, unit="period", doc="PSSD_i"),
+            Column("initial_site", "str", doc="a_ij"),
+        ),
+        key=("order",),
+    ),
+    TableSpec(
+        "order_parts",
+        (
+            Column("order", "str"),
+            Column("part", "str"),
+            Column("quantity", "int", 0, unit="units", doc="P_in"),
+        ),
+        key=("order", "part"),
+    ),
+    TableSpec(
+        "order_sites",
+        (
+            Column("order", "str"),
+            Column("site", "str"),
+            Column("processing_time", "int", 1, unit="periods", doc="PT_ij"),
+            Column("shipping_time", "int", 0, unit="periods", doc="ST_ij"),
+            Column("processing_cost", "float", 0, unit="currency", doc="PC_ij"),
+            Column("shipping_cost", "float", 0, unit="currency", doc="SC_ij"),
+        ),
+        key=("order", "site"),
+    ),
+    TableSpec(
+        "lanes",
+        (
+            Column("from_site", "str"),
+            Column("to_site", "str"),
+            Column("transshipment_time", "int", 1, unit="periods", doc="TT"),
+            Column("fixed_cost", "float", 0, unit="currency/shipping period", doc="TC"),
+        ),
+        key=("from_site", "to_site"),
+    ),
+)
+SPEC_BY_NAME = {s.name: s for s in SPECS}
+
+
+@dataclass
+class OffloadInstance:
+    """Input of the offload model. Arrays are indexed by position in the id lists.
+
+    ``eligible[i, j]`` is False where ``order_sites`` has no row for (order i, site j):
+    the order cannot be made there. ``lane[j, k]`` is True where parts may be shipped
+    from site j to site k, taking ``transshipment_time[j, k]`` periods and costing
+    ``lane_fixed_cost[j, k]`` in every period in which anything is shipped.
+    """
+
+    sites: list[str]
+    parts: list[str]
+    product_types: list[str]
+    orders: list[str]
+    horizon: int
+    replenishment: str
+    stations: np.ndarray  # [J]
+    type_capacity: np.ndarray  # [J, V]
+    unit_cost: np.ndarray  # [N]
+    holding_cost: np.ndarray  # [N]
+    initial_stock: np.ndarray  # [J, N]
+    storage_capacity: np.ndarray  # [J, N]
+    reorder_point: np.ndarray  # [J, N]
+    order_up_to: np.ndarray  # [J, N]
+    purchase_limit: np.ndarray  # [J, N]
+    order_type: np.ndarray  # [I] index into product_types
+    due: np.ndarray  # [I]
+    initial_site: np.ndarray  # [I] index into sites
+    parts_required: np.ndarray  # [I, N]
+    eligible: np.ndarray  # [I, J] bool
+    processing_time: np.ndarray  # [I, J]
+    shipping_time: np.ndarray  # [I, J]
+    processing_cost: np.ndarray  # [I, J]
+    shipping_cost: np.ndarray  # [I, J]
+    lane: np.ndarray  # [J, J] bool
+    transshipment_time: np.ndarray  # [J, J]
+    lane_fixed_cost: np.ndarray  # [J, J]
+    name: str = "offload"
+
+    @property
+    def num_orders(self) -> int:
+        return len(self.orders)
+
+    @property
+    def num_sites(self) -> int:
+        return len(self.sites)
+
+    @property
+    def num_parts(self) -> int:
+        return len(self.parts)
+
+    def last_start(self) -> np.ndarray:
+        """Latest start period of order i at site j so that it completes by its due
+        period: ``due_i - PT_ij - ST_ij + 1`` (0 or less: impossible; -1 if ineligible)."""
+        last = self.due[:, None] - self.processing_time - self.shipping_time + 1
+        last = np.minimum(last, self.horizon - self.processing_time + 1)
+        return np.where(self.eligible, last, -1)
+
+    def lanes_list(self) -> tuple[np.ndarray, np.ndarray]:
+        """(from, to) site indices of every lane, in row-major order."""
+        src, dst = np.nonzero(self.lane)
+        return src, dst
+
+    def checksum(self) -> str:
+        h = hashlib.sha256()
+        for frame in self.to_frames().values():
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        h.update(f"{self.horizon}|{self.replenishment}".encode())
+        return h.hexdigest()[:16]
+
+    # ------------------------------------------------------------------ tables
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """The instance as the tables of ``SPECS``."""
+        J, N, V = self.num_sites, self.num_parts, len(self.product_types)
+        sites = np.array(self.sites, dtype=object)
+        parts = np.array(self.parts, dtype=object)
+        types = np.array(self.product_types, dtype=object)
+        orders = np.array(self.orders, dtype=object)
+        jj, vv = np.meshgrid(np.arange(J), np.arange(V), indexing="ij")
+        sj, sn = np.meshgrid(np.arange(J), np.arange(N), indexing="ij")
+        oi, on = np.nonzero(self.parts_required)
+        ei, ej = np.nonzero(self.eligible)
+        lf, lt = self.lanes_list()
+        return {
+            "sites": pd.DataFrame({"site": sites, "stations": self.stations}),
+            "product_capacity": pd.DataFrame(
+                {"site": sites[jj.ravel()], "product_type": types[vv.ravel()],
+                 "capacity": self.type_capacity.ravel()}
+            ),
+            "parts": pd.DataFrame(
+                {"part": parts, "unit_cost": self.unit_cost, "holding_cost": self.holding_cost}
+            ),
+            "site_parts": pd.DataFrame(
+                {
+                    "site": sites[sj.ravel()],
+                    "part": parts[sn.ravel()],
+                    "initial_stock": self.initial_stock.ravel(),
+                    "storage_capacity": self.storage_capacity.ravel(),
+                    "reorder_point": self.reorder_point.ravel(),
+                    "order_up_to": self.order_up_to.ravel(),
+                    "purchase_limit": self.purchase_limit.ravel(),
+                }
+            ),
+            "orders": pd.DataFrame(
+                {"order": orders, "product_type": types[self.order_type],
+                 "due_period": self.due, "initial_site": sites[self.initial_site]}
+            ),
+            "order_parts": pd.DataFrame(
+                {"order": orders[oi], "part": parts[on], "quantity": self.parts_required[oi, on]}
+            ),
+            "order_sites": pd.DataFrame(
+                {
+                    "order": orders[ei],
+                    "site": sites[ej],
+                    "processing_time": self.processing_time[ei, ej],
+                    "shipping_time": self.shipping_time[ei, ej],
+                    "processing_cost": self.processing_cost[ei, ej],
+                    "shipping_cost": self.shipping_cost[ei, ej],
+                }
+            ),
+            "lanes": pd.DataFrame(
+                {"from_site": sites[lf], "to_site": sites[lt],
+                 "transshipment_time": self.transshipment_time[lf, lt],
+                 "fixed_cost": self.lane_fixed_cost[lf, lt]}
+            ),
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write the instance as a folder of CSVs + ``instance.yaml`` (or an ``.xlsx``)."""
+        save_tables(
+            path, self.to_frames(),
+            {"name": self.name, "horizon": int(self.horizon), "replenishment": self.replenishment},
+        )
+
+
+# ---------------------------------------------------------------------- loading
+def _index(values: pd.Series, ids: list[str]) -> np.ndarray:
+    lookup = {v: k for k, v in enumerate(ids)}
+    return values.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
+
+
+def load(path: str | Path) -> OffloadInstance:
+    """Load and validate an instance from a CSV folder or an Excel workbook.
+
+    Raises :class:`InputErrors` listing every defect (file, row, column, message).
+    """
+    path = Path(path)
+    scalars, scalar_source = read_scalars(path)
+    tables = load_tables(path, SPECS)
+    return from_tables(tables, scalars, scalar_source, name=str(scalars.get("name", path.stem)))
+
+
+def from_frames(frames: dict[str, pd.DataFrame], horizon: int, replenishment: str = "sS",
+                name: str = "offload") -> OffloadInstance:
+    """Build and validate an instance from pandas frames (the Python API)."""
+    from plantwise.core.tables import _coerce
+
+    tables: dict[str, Table] = {}
+    errors: list[InputError] = []
+    for spec in SPECS:
+        if spec.name not in frames:
+            errors.append(InputError(spec.filename, None, None, "table missing"))
+            continue
+        typed, errs = _coerce(frames[spec.name].astype(str), spec, spec.filename)
+        errors.extend(errs)
+        tables[spec.name] = Table(spec, typed, spec.filename)
+    if errors:
+        raise InputErrors(errors)
+    return from_tables(
+        tables, {"horizon": horizon, "replenishment": replenishment}, "instance.yaml", name=name
+    )
+
+
+def from_tables(
+    tables: dict[str, Table], scalars: dict[str, object], scalar_source: str, name: str = "offload"
+) -> OffloadInstance:
+    """Cross-table validation and assembly into arrays. Every defect is collected."""
+    err = ErrorCollector()
+    horizon = scalars.get("horizon")
+    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
+        err.add(scalar_source, None, "horizon", f"must be a positive integer, got {horizon!r}")
+        horizon = 0
+    replenishment = str(scalars.get("replenishment", "sS"))
+    if replenishment not in REPLENISHMENT_MODES:
+        err.add(scalar_source, None, "replenishment", f"must be one of {REPLENISHMENT_MODES}")
+    err.raise_if_any()
+
+    t_sites, t_cap, t_parts = tables["sites"], tables["product_capacity"], tables["parts"]
+    t_sp, t_orders = tables["site_parts"], tables["orders"]
+    t_op, t_os, t_lanes = tables["order_parts"], tables["order_sites"], tables["lanes"]
+    sites = t_sites.frame["site"].tolist()
+    parts = t_parts.frame["part"].tolist()
+    orders = t_orders.frame["order"].tolist()
+    types = list(dict.fromkeys(t_cap.frame["product_type"].tolist()))
+    J, N, V, I = len(sites), len(parts), len(types), len(orders)
+    for table, what in ((t_sites, "site"), (t_parts, "part"), (t_orders, "order")):
+        if len(table.frame) == 0:
+            err.errors.append(table.error(None, None, f"no {what}s given"))
+
+    # unknown ids
+    err.extend(check_references(t_cap, "site", sites, "site"))
+    err.extend(check_references(t_sp, "site", sites, "site"))
+    err.extend(check_references(t_sp, "part", parts, "part"))
+    err.extend(check_references(t_orders, "product_type", types, "product type (not in product_capacity.csv)"))
+    err.extend(check_references(t_orders, "initial_site", sites, "site"))
+    err.extend(check_references(t_op, "order", orders, "order"))
+    err.extend(check_references(t_op, "part", parts, "part"))
+    err.extend(check_references(t_os, "order", orders, "order"))
+    err.extend(check_references(t_os, "site", sites, "site"))
+    err.extend(check_references(t_lanes, "from_site", sites, "site"))
+    err.extend(check_references(t_lanes, "to_site", sites, "site"))
+    err.raise_if_any()
+
+    # per-row rules
+    f = t_sp.frame
+    for idx in np.flatnonzero((f["reorder_point"] > f["order_up_to"]).to_numpy()):
+        err.errors.append(t_sp.error(int(idx), "reorder_point",
+                                     f"s = {f['reorder_point'].iloc[idx]} exceeds S = {f['order_up_to'].iloc[idx]}"))
+    for idx in np.flatnonzero((f["order_up_to"] > f["storage_capacity"]).to_numpy()):
+        err.errors.append(t_sp.error(int(idx), "order_up_to",
+                                     f"S = {f['order_up_to'].iloc[idx]} exceeds storage capacity {f['storage_capacity'].iloc[idx]}"))
+    for idx in np.flatnonzero((f["initial_stock"] > f["storage_capacity"]).to_numpy()):
+        err.errors.append(t_sp.error(int(idx), "initial_stock",
+                                     f"initial stock {f['initial_stock'].iloc[idx]} exceeds storage capacity {f['storage_capacity'].iloc[idx]}"))
+    fo = t_orders.frame
+    for idx in np.flatnonzero((fo["due_period"] > horizon).to_numpy()):
+        err.errors.append(t_orders.error(int(idx), "due_period",
+                                         f"due period {fo['due_period'].iloc[idx]} is beyond the horizon T = {horizon}"))
+    fl = t_lanes.frame
+    for idx in np.flatnonzero((fl["from_site"] == fl["to_site"]).to_numpy()):
+        err.errors.append(t_lanes.error(int(idx), "to_site", "a lane must join two different sites"))
+
+    # completeness of site x type and site x part tables
+    jv = set(zip(t_cap.frame["site"], t_cap.frame["product_type"], strict=True))
+    for s in sites:
+        for v in types:
+            if (s, v) not in jv:
+                err.errors.append(t_cap.error(None, "capacity", f"no row for site '{s}', product type '{v}'"))
+    jn = set(zip(t_sp.frame["site"], t_sp.frame["part"], strict=True))
+    for s in sites:
+        for p in parts:
+            if (s, p) not in jn:
+                err.errors.append(t_sp.error(None, "site", f"no row for site '{s}', part '{p}'"))
+    err.raise_if_any()
+
+    # assemble arrays
+    stations = t_sites.frame["stations"].to_numpy(np.int64)
+    type_capacity = np.zeros((J, V), dtype=np.int64)
+    type_capacity[_index(t_cap.frame["site"], sites), _index(t_cap.frame["product_type"], types)] = \
+        t_cap.frame["capacity"].to_numpy()
+    jx, nx = _index(f["site"], sites), _index(f["part"], parts)
+
+    def site_part(col: str) -> np.ndarray:
+        out = np.zeros((J, N), dtype=np.int64)
+        out[jx, nx] = f[col].to_numpy()
+        return out
+
+    parts_required = np.zeros((I, N), dtype=np.int64)
+    parts_required[_index(t_op.frame["order"], orders), _index(t_op.frame["part"], parts)] = \
+        t_op.frame["quantity"].to_numpy()
+    oi, oj = _index(t_os.frame["order"], orders), _index(t_os.frame["site"], sites)
+    eligible = np.zeros((I, J), dtype=bool)
+    eligible[oi, oj] = True
+
+    def order_site(col: str, dtype: type) -> np.ndarray:
+        out = np.zeros((I, J), dtype=dtype)
+        out[oi, oj] = t_os.frame[col].to_numpy()
+        return out
+
+    lane = np.zeros((J, J), dtype=bool)
+    lf, lt = _index(fl["from_site"], sites), _index(fl["to_site"], sites)
+    lane[lf, lt] = True
+    transshipment_time = np.zeros((J, J), dtype=np.int64)
+    transshipment_time[lf, lt] = fl["transshipment_time"].to_numpy()
+    lane_fixed_cost = np.zeros((J, J))
+    lane_fixed_cost[lf, lt] = fl["fixed_cost"].to_numpy()
+
+    inst = OffloadInstance(
+        sites=sites, parts=parts, product_types=types, orders=orders, horizon=int(horizon),
+        replenishment=replenishment, stations=stations, type_capacity=type_capacity,
+        unit_cost=t_parts.frame["unit_cost"].to_numpy(float),
+        holding_cost=t_parts.frame["holding_cost"].to_numpy(float),
+        initial_stock=site_part("initial_stock"), storage_capacity=site_part("storage_capacity"),
+        reorder_point=site_part("reorder_point"), order_up_to=site_part("order_up_to"),
+        purchase_limit=site_part("purchase_limit"),
+        order_type=_index(fo["product_type"], types), due=fo["due_period"].to_numpy(np.int64),
+        initial_site=_index(fo["initial_site"], sites), parts_required=parts_required,
+        eligible=eligible, processing_time=order_site("processing_time", np.int64),
+        shipping_time=order_site("shipping_time", np.int64),
+        processing_cost=order_site("processing_cost", float),
+        shipping_cost=order_site("shipping_cost", float),
+        lane=lane, transshipment_time=transshipment_time, lane_fixed_cost=lane_fixed_cost, name=name,
+    )
+
+    # orders that cannot be made in time anywhere / not at their initial site
+    last = inst.last_start()
+    impossible = ~(last >= 1).any(axis=1)
+    for i in np.flatnonzero(impossible):
+        if not eligible[i].any():
+            err.errors.append(t_orders.error(int(i), "order", "no row in order_sites.csv: the order cannot be made anywhere"))
+            continue
+        need = (inst.processing_time[i] + inst.shipping_time[i])[eligible[i]].min()
+        err.errors.append(t_orders.error(
+            int(i), "due_period",
+            f"order '{orders[i]}' cannot complete by period {inst.due[i]} at any site "
+            f"(fastest processing + shipping takes {need} periods)"))
+    for i in np.flatnonzero(~eligible[np.arange(I), np.maximum(inst.initial_site, 0)]):
+        err.errors.append(t_orders.error(int(i), "initial_site",
+                                         f"initial site '{sites[inst.initial_site[i]]}' has no row in order_sites.csv for this order"))
+    err.raise_if_any()
+    return inst

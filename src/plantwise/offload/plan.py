@@ -1,0 +1,83 @@
+"""An offload plan: plain tables plus a summary, round-tripping to a folder.
+
+``assignments.csv`` (order, site, start), ``purchases.csv`` (site, part, period,
+quantity), ``transshipments.csv`` (from_site, to_site, part, period, arrival_period,
+quantity) are the decisions; ``inventory.csv`` and the derived columns of
+``assignments.csv`` are for people and are recomputed, never trusted, by the verifier.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from plantwise.core.errors import InputError, InputErrors
+
+ASSIGNMENT_COLUMNS = ["order", "site", "start"]
+PURCHASE_COLUMNS = ["site", "part", "period", "quantity"]
+SHIPMENT_COLUMNS = ["from_site", "to_site", "part", "period", "arrival_period", "quantity"]
+
+
+@dataclass
+class OffloadPlan:
+    """Decisions of one plan and its summary (``summary.json``)."""
+
+    assignments: pd.DataFrame
+    purchases: pd.DataFrame
+    shipments: pd.DataFrame
+    inventory: pd.DataFrame | None = None
+    summary: dict[str, object] = field(default_factory=dict)
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.assignments.to_csv(path / "assignments.csv", index=False)
+        self.purchases.to_csv(path / "purchases.csv", index=False)
+        self.shipments.to_csv(path / "transshipments.csv", index=False)
+        if self.inventory is not None:
+            self.inventory.to_csv(path / "inventory.csv", index=False)
+        (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_json_default))
+
+
+def _json_default(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()  # numpy scalars
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def load_plan(path: str | Path) -> OffloadPlan:
+    """Read a plan folder; a missing file or column is an :class:`InputErrors`."""
+    path = Path(path)
+    errors: list[InputError] = []
+    frames: dict[str, pd.DataFrame] = {}
+    for name, columns in (
+        ("assignments.csv", ASSIGNMENT_COLUMNS),
+        ("purchases.csv", PURCHASE_COLUMNS),
+        ("transshipments.csv", SHIPMENT_COLUMNS),
+    ):
+        file = path / name
+        if not file.exists():
+            errors.append(InputError(name, None, None, f"file missing in {path}"))
+            continue
+        try:
+            frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            errors.append(InputError(name, None, None, f"cannot be read: {exc}"))
+            continue
+        missing = [c for c in columns if c not in frame.columns]
+        for c in missing:
+            errors.append(InputError(name, None, c, "required column missing"))
+        frames[name] = frame
+    if errors:
+        raise InputErrors(errors)
+    summary: dict[str, object] = {}
+    if (path / "summary.json").exists():
+        summary = json.loads((path / "summary.json").read_text())
+    return OffloadPlan(
+        frames["assignments.csv"], frames["purchases.csv"], frames["transshipments.csv"], None, summary
+    )

@@ -1,0 +1,255 @@
+"""Solving an offload instance: methods, baseline, diagnosis, verification, summary.
+
+Methods
+  ``milp``       HiGHS on the full MILP, warm-started from the constructive heuristic.
+  ``cpsat``      CP-SAT on the same model (all data integral), hinted the same way.
+  ``gurobi``     Gurobi on the same model, when installed and licensed.
+  ``heuristic``  constructive heuristic + fix-and-optimise LNS; its bound is the LP
+                 relaxation of the full model, so its gap is proven too.
+
+The baseline is the same model with every order fixed to its initial site (starts,
+purchases and transshipments still optimised), solved by the same backend with a
+share of the time limit. Every plan is verified by :mod:`plantwise.offload.verify`
+before it is returned; a verification failure is a bug and raises.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from plantwise import __version__
+from plantwise.core.backends import get_backend
+from plantwise.core.options import SolveOptions
+from plantwise.core.result import SolveResult, SolveStatus, relative_gap
+from plantwise.offload.heuristics import construct, improve
+from plantwise.offload.instance import OffloadInstance
+from plantwise.offload.model import OffloadModel, build_model
+from plantwise.offload.plan import OffloadPlan
+from plantwise.offload.verify import Verification, verify
+
+METHODS = ("milp", "cpsat", "gurobi", "heuristic")
+BASELINE_SHARE = 0.2  # of the time limit, spent on the baseline
+
+
+class VerificationFailed(RuntimeError):
+    """A solver returned a plan that the independent verifier rejects (a bug)."""
+
+
+@dataclass
+class Diagnosis:
+    """Why an instance is infeasible: orders that cannot be placed, parts shortages."""
+
+    unplaced_orders: list[str] = field(default_factory=list)
+    shortages: list[dict[str, object]] = field(default_factory=list)
+    note: str = ""
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.unplaced_orders:
+            out.append(f"{len(self.unplaced_orders)} orders cannot be placed within stations, "
+                       f"product-type capacity and due dates: {', '.join(self.unplaced_orders[:20])}")
+        for s in self.shortages[:20]:
+            out.append(f"site {s['site']} part {s['part']}: short by {s['quantity']} units "
+                       f"(first in period {s['period']})")
+        if self.note:
+            out.append(self.note)
+        return out or ["no plan exists (no single order or part explains it)"]
+
+
+@dataclass
+class OffloadResult:
+    status: SolveStatus
+    plan: OffloadPlan | None
+    result: SolveResult
+    baseline: SolveResult | None
+    verification: Verification | None
+    summary: dict[str, object]
+    diagnosis: Diagnosis | None = None
+
+
+def _run(
+    model: OffloadModel, method: str, options: SolveOptions, warm: np.ndarray | None, warm_obj: float | None,
+    warm_plan: OffloadPlan | None,
+) -> SolveResult:
+    """Solve ``model`` by ``method`` (backend name or ``heuristic``)."""
+    if method == "heuristic":
+        t0 = time.perf_counter()
+        lp = get_backend("highs").solve(model.lm, options.with_(progress=None), relax=True)
+        bound = lp.objective if lp.status == SolveStatus.OPTIMAL else None
+        if lp.status == SolveStatus.INFEASIBLE:
+            return SolveResult(SolveStatus.INFEASIBLE, solver="heuristic", message="LP relaxation infeasible")
+        if warm_plan is None:
+            return SolveResult(SolveStatus.NO_SOLUTION, bound=bound, solver="heuristic",
+                               message="constructive heuristic found no plan")
+        rest = options.with_(time_limit=options.remaining(time.perf_counter() - t0))
+        plan, objective, stats = improve(model.inst, warm_plan, float(warm_obj), rest, model.mode,
+                                         site_mask=_mask_of(model))
+        x = model.vector_from_plan(plan)
+        gap = relative_gap(objective, bound)
+        status = SolveStatus.OPTIMAL if gap is not None and gap <= options.mip_gap else SolveStatus.FEASIBLE
+        return SolveResult(status, objective, bound, "heuristic+highs", get_backend("highs").version(),
+                           {"solve": time.perf_counter() - t0}, x,
+                           f"LNS {stats.iterations} sub-problems, {stats.improvements} improvements")
+    backend = get_backend(method)
+    return backend.solve(model.lm, options, start=warm)
+
+
+def _mask_of(model: OffloadModel) -> np.ndarray:
+    inst = model.inst
+    mask = np.zeros((inst.num_orders, inst.num_sites), dtype=bool)
+    mask[model.cand.order, model.cand.site] = True
+    return mask
+
+
+def _solve_one(
+    inst: OffloadInstance, mode: str, method: str, options: SolveOptions, site_mask: np.ndarray | None
+) -> tuple[OffloadModel, SolveResult, dict[str, float]]:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    model = build_model(inst, mode, site_mask=site_mask)
+    timings["build"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    plan0 = construct(inst, mode, site_mask)
+    timings["construct"] = time.perf_counter() - t1
+    warm = model.vector_from_plan(plan0) if plan0 is not None else None
+    warm_obj = model.lm.objective_value(warm) if warm is not None else None
+    if options.progress is not None and warm_obj is not None:
+        from plantwise.core.result import Progress
+
+        options.progress(Progress(time.perf_counter() - t0, warm_obj, None, "constructive"))
+    rest = options.with_(time_limit=options.remaining(time.perf_counter() - t0))
+    res = _run(model, method, rest, warm, warm_obj, plan0)
+    # a backend that stops without beating the warm start still has the warm start
+    if warm is not None and (not res.status.has_solution or res.x is None):
+        if res.status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
+            res.status, res.x, res.objective = SolveStatus.FEASIBLE, warm, warm_obj
+    for k, v in res.timings.items():
+        timings[k] = timings.get(k, 0.0) + v
+    return model, res, timings
+
+
+def diagnose(inst: OffloadInstance, mode: str, options: SolveOptions) -> Diagnosis:
+    """Elastic version of the model: an order may stay unplaced and a (site, part,
+    period) may receive emergency parts, both at a prohibitive price. The cheapest
+    elastic plan names the orders and parts that cannot be satisfied."""
+    model = build_model(inst, mode)
+    lm = model.lm
+    I = inst.num_orders
+    J, N, T = inst.num_sites, inst.num_parts, inst.horizon
+    big = 1e3 * (float(np.abs(lm.cost).sum()) + 1.0)
+    unplaced = lm.add_vars("unplaced", I, 0, 1, big, integer=False)
+    emergency = lm.add_vars("emergency", J * N * T, 0, np.inf, big / 1e3, integer=False)
+    # an extra row block cannot edit existing rows, so fold the slacks in as new rows
+    # replacing the assignment and balance rows: rebuild with slack columns appended
+    a = lm.matrix("coo")
+    rows, cols, vals = [a.row], [a.col], [a.data]
+    assign = lm.row_blocks["assign"]
+    balance = lm.row_blocks["balance"]
+    rows.append(np.arange(assign.start, assign.stop))
+    cols.append(unplaced)
+    vals.append(np.ones(I))
+    rows.append(np.arange(balance.start, balance.stop))
+    cols.append(emergency)
+    vals.append(-np.ones(J * N * T))
+    elastic = type(lm)(name="offload-elastic")
+    elastic.add_vars("all", lm.num_vars, lm.lower, lm.upper, lm.cost, False)
+    integer = lm.integer
+    elastic._integer = [integer]
+    elastic.add_rows("all", lm.num_rows, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+                     lm.row_lower, lm.row_upper)
+    res = get_backend("highs").solve(elastic, options.with_(progress=None, time_limit=min(
+        60.0, options.time_limit or 60.0)))
+    diag = Diagnosis()
+    if not res.status.has_solution or res.x is None:
+        diag.note = "the elastic model found no plan either: check stations, capacities and due dates"
+        return diag
+    x = res.x
+    diag.unplaced_orders = [inst.orders[i] for i in np.flatnonzero(x[unplaced] > 0.5)]
+    em = x[emergency].reshape(J, N, T)
+    for j, n in zip(*np.nonzero(em.sum(axis=2) > 0.5), strict=True):
+        periods = np.flatnonzero(em[j, n] > 0.5)
+        diag.shortages.append({"site": inst.sites[j], "part": inst.parts[n],
+                               "quantity": int(round(em[j, n].sum())), "period": int(periods[0]) + 1})
+    return diag
+
+
+def solve(
+    inst: OffloadInstance,
+    method: str = "milp",
+    replenishment: str | None = None,
+    options: SolveOptions | None = None,
+    baseline: bool = True,
+) -> OffloadResult:
+    """Solve ``inst`` and return a verified plan with its summary (see module docstring)."""
+    options = options or SolveOptions()
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    mode = replenishment or inst.replenishment
+    t0 = time.perf_counter()
+    base_res: SolveResult | None = None
+    base_cost = None
+    main_options = options
+    if baseline:
+        share = options.with_(
+            time_limit=None if options.time_limit is None else options.time_limit * BASELINE_SHARE, progress=None)
+        mask = np.arange(inst.num_sites)[None, :] == inst.initial_site[:, None]
+        base_method = "milp" if method == "heuristic" else method
+        _, base_res, _ = _solve_one(inst, mode, _backend_name(base_method), share, mask)
+        base_cost = base_res.objective if base_res.status.has_solution else None
+        main_options = options.with_(time_limit=options.remaining(time.perf_counter() - t0))
+    model, res, timings = _solve_one(inst, mode, _backend_name(method), main_options, None)
+    elapsed = time.perf_counter() - t0
+
+    summary: dict[str, object] = {
+        "instance": inst.name,
+        "input_checksum": inst.checksum(),
+        "method": method,
+        "replenishment": mode,
+        **res.summary(),
+        "solve_seconds": round(elapsed, 3),
+        "model": model.lm.stats(),
+        "plantwise_version": __version__,
+        "options": {"time_limit": options.time_limit, "mip_gap": options.mip_gap,
+                    "threads": options.threads, "seed": options.seed},
+        "message": res.message,
+    }
+    summary["timings"] = {k: round(v, 4) for k, v in timings.items()}
+    if base_res is not None:
+        summary["baseline_cost"] = base_cost
+        summary["baseline_status"] = str(base_res.status)
+        summary["baseline_bound"] = base_res.bound
+        summary["baseline_gap"] = base_res.gap
+    if res.status == SolveStatus.INFEASIBLE or (not res.status.has_solution and res.status != SolveStatus.NO_SOLUTION):
+        diag = diagnose(inst, mode, options) if res.status == SolveStatus.INFEASIBLE else None
+        summary["diagnosis"] = diag.lines() if diag else []
+        return OffloadResult(res.status, None, res, base_res, None, summary, diag)
+    if not res.status.has_solution or res.x is None:
+        return OffloadResult(res.status, None, res, base_res, None, summary)
+
+    plan = model.plan_from_vector(res.x)
+    check = verify(inst, plan, mode, objective=res.objective)
+    if not check.ok:
+        raise VerificationFailed("; ".join(str(v) for v in check.violations[:10]))
+    assignments = plan.assignments
+    per_site = assignments["site"].value_counts().reindex(inst.sites, fill_value=0)
+    summary.update(
+        {
+            "objective": check.total_cost,
+            "cost_breakdown": check.cost_breakdown,
+            "saving_pct": None if base_cost is None else round(100 * (base_cost - check.total_cost) / base_cost, 4),
+            "offloaded_orders": int(assignments["offloaded"].sum()),
+            "orders_per_site": {k: int(v) for k, v in per_site.items()},
+            "transshipment_periods": check.lane_periods,
+            "transshipped_units": int(plan.shipments["quantity"].sum()) if len(plan.shipments) else 0,
+            "verified": True,
+        }
+    )
+    plan.summary = summary
+    return OffloadResult(res.status, plan, res, base_res, check, summary)
+
+
+def _backend_name(method: str) -> str:
+    return "highs" if method == "milp" else method
