@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import csv
+
 import numpy as np
 import pandas as pd
 import yaml
@@ -19,6 +21,7 @@ import yaml
 from plantwise.core.errors import ErrorCollector, InputError, InputErrors
 
 Kind = Literal["str", "int", "float"]
+MAX_MAGNITUDE = 1e15  # larger (or infinite) numbers are input errors, never wrapped or clipped
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,9 @@ class Table:
         return InputError(self.source, row, column, message)
 
 
-def _read_raw(path: Path, specs: Sequence[TableSpec]) -> dict[str, tuple[pd.DataFrame, str]]:
+def _read_raw(
+    path: Path, specs: Sequence[TableSpec]
+) -> tuple[dict[str, tuple[pd.DataFrame, str]], list[InputError]]:
     raw: dict[str, tuple[pd.DataFrame, str]] = {}
     errors = ErrorCollector()
     if path.is_dir():
@@ -75,29 +80,54 @@ def _read_raw(path: Path, specs: Sequence[TableSpec]) -> dict[str, tuple[pd.Data
                 errors.add(spec.filename, None, None, f"file missing in {path}")
                 continue
             try:
-                frame = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True)
-            except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+                frame = _read_csv(file, spec.filename, errors)
+            except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, csv.Error) as exc:
                 errors.add(spec.filename, None, None, f"cannot be read as CSV: {exc}")
                 continue
-            raw[spec.name] = (frame, spec.filename)
+            if frame is not None:
+                raw[spec.name] = (frame, spec.filename)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             book = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
         except Exception as exc:  # openpyxl raises many types for a broken workbook
-            raise InputErrors([InputError(path.name, None, None, f"cannot open workbook: {exc}")])
+            raise InputErrors([InputError(path.name, None, None, f"cannot open workbook: {exc}")]) from None
         for spec in specs:
             source = f"{path.name}[{spec.name}]"
             if spec.name not in book:
                 errors.add(source, None, None, "sheet missing in workbook")
                 continue
             raw[spec.name] = (book[spec.name], source)
+    elif not path.exists():
+        raise InputErrors([InputError(str(path), None, None, "no such folder or workbook")])
     else:
         raise InputErrors(
             [InputError(str(path), None, None, "expected a folder of CSV files or an .xlsx workbook")]
         )
-    errors.raise_if_any()
-    return raw
+    return raw, errors.errors
 
+
+def _read_csv(file: Path, name: str, errors: ErrorCollector) -> pd.DataFrame | None:
+    """Read a CSV as text. A row with more fields than the header is an error naming that
+    row (pandas would shift or drop values silently); missing trailing fields are empty,
+    so a required column then reports an empty value."""
+    with file.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, skipinitialspace=True))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise pd.errors.EmptyDataError("no header row")
+    header = [c.strip() for c in rows[0]]
+    bad = False
+    body = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue  # blank line
+        if len(row) > len(header):
+            errors.add(name, number, None, f"{len(row)} fields, the header has {len(header)}")
+            bad = True
+            continue
+        body.append(row + [""] * (len(header) - len(row)))  # short rows: missing trailing values are empty
+    if bad:
+        return None
+    return pd.DataFrame(body, columns=header, dtype=str)
 
 def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFrame, list[InputError]]:
     """Type every column of ``raw`` per ``spec``; collect all defects."""
@@ -125,10 +155,17 @@ def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFra
             text = text.where(~blank, str(col.default))
             blank = text.isin(["", "None", "nan"])
         numbers = pd.to_numeric(text, errors="coerce")
-        bad = numbers.isna().to_numpy()
         arr = numbers.to_numpy(dtype=float)
+        nan = numbers.isna().to_numpy()
+        huge = ~nan & ~(np.abs(arr) <= MAX_MAGNITUDE)
+        bad = nan | huge
         for idx in np.flatnonzero(bad):
-            what = "empty value" if blank.iloc[idx] else f"'{text.iloc[idx]}' is not a number"
+            if blank.iloc[idx]:
+                what = "empty value"
+            elif huge[idx]:
+                what = f"'{text.iloc[idx]}' is not a finite number of magnitude at most {MAX_MAGNITUDE:.0e}"
+            else:
+                what = f"'{text.iloc[idx]}' is not a number"
             errors.append(InputError(source, int(idx) + 2, col.name, what))
         ok = ~bad
         if col.kind == "int":
@@ -163,10 +200,11 @@ def load_tables(path: str | Path, specs: Sequence[TableSpec]) -> dict[str, Table
     Raises :class:`InputErrors` with every defect of every table.
     """
     path = Path(path)
-    raw = _read_raw(path, specs)
+    raw, errors = _read_raw(path, specs)
     tables: dict[str, Table] = {}
-    errors: list[InputError] = []
     for spec in specs:
+        if spec.name not in raw:
+            continue
         frame, source = raw[spec.name]
         typed, errs = _coerce(frame, spec, source)
         errors.extend(errs)
@@ -187,15 +225,17 @@ def read_scalars(path: str | Path, filename: str = "instance.yaml") -> tuple[dic
         try:
             data = yaml.safe_load(file.read_text()) or {}
         except yaml.YAMLError as exc:
-            raise InputErrors([InputError(filename, None, None, f"invalid YAML: {exc}")])
+            raise InputErrors([InputError(filename, None, None, f"invalid YAML: {exc}")]) from None
         if not isinstance(data, dict):
             raise InputErrors([InputError(filename, None, None, "expected a mapping of key: value")])
         return data, filename
+    if not path.exists():
+        raise InputErrors([InputError(str(path), None, None, "no such folder or workbook")])
     source = f"{path.name}[instance]"
     try:
         sheet = pd.read_excel(path, sheet_name="instance", dtype=str, keep_default_na=False)
     except Exception as exc:
-        raise InputErrors([InputError(source, None, None, f"cannot read sheet: {exc}")])
+        raise InputErrors([InputError(source, None, None, f"cannot read sheet: {exc}")]) from None
     if not {"key", "value"} <= set(sheet.columns):
         raise InputErrors([InputError(source, None, None, "expected columns 'key' and 'value'")])
     return {str(k).strip(): yaml.safe_load(str(v)) for k, v in zip(sheet["key"], sheet["value"], strict=True)}, source

@@ -25,9 +25,11 @@ NUM_SITES, NUM_PARTS, NUM_TYPES, HORIZON = 3, 5, 4, 50
 # share of orders initially assigned to each site, and the target station utilisation
 # of that load: site A is crowded, site C has room.
 INITIAL_SHARE = np.array([0.45, 0.33, 0.22])
-TARGET_UTILISATION = np.array([0.95, 0.7, 0.45])
-# (site, part) pairs that are short of parts; the last site is the parts-rich one.
+TARGET_UTILISATION = np.array([0.95, 0.75, 0.6])
+# (site, part) pairs that are short of parts: over the horizon they can buy only about
+# SHORT_SUPPLY of what their initial orders need. The last site is the parts-rich one.
 SHORT_PAIRS = ((0, 0), (0, 1), (0, 3), (1, 2))
+SHORT_SUPPLY = 0.3
 RICH_SITE = 2
 
 
@@ -137,8 +139,7 @@ def generate_with_witness(
             cons = consumption[j, n]
             peak = int(cons.max())
             if (j, n) in short:
-                mean_nonzero = cons[cons > 0].mean() if (cons > 0).any() else 1.0
-                S = max(2, math.ceil(rng.uniform(0.5, 0.8) * mean_nonzero))
+                S = max(1, round(SHORT_SUPPLY * cons.mean() * rng.uniform(0.8, 1.2)))
                 s = max(1, S // 2)
             else:
                 s = max(1, math.ceil(peak * rng.uniform(1.0, 1.2)))
@@ -163,7 +164,9 @@ def generate_with_witness(
                     break
                 b0 += early
             initial_stock[j, n], reorder[j, n], up_to[j, n] = b0, s, S
-            storage[j, n] = max(b0, S) + math.ceil(rng.uniform(0.1, 0.5) * S)
+            # short sites lack supply (a small purchase limit), not warehouse space
+            room = S if (j, n) not in short else cons.mean() * rng.uniform(2.0, 5.0)
+            storage[j, n] = max(b0, S) + math.ceil(rng.uniform(0.1, 0.5) * room)
             limit[j, n] = S
             inbound[j, n] = arrivals
             ship_period = np.flatnonzero(arrivals) - tt  # 0-based period of departure

@@ -322,7 +322,7 @@ def from_tables(
     err.extend(check_references(t_os, "site", sites, "site"))
     err.extend(check_references(t_lanes, "from_site", sites, "site"))
     err.extend(check_references(t_lanes, "to_site", sites, "site"))
-    err.raise_if_any()
+    # per-row rules do not need the ids, so they are reported together with unknown ids
 
     # per-row rules
     f = t_sp.frame
@@ -342,6 +342,7 @@ def from_tables(
     fl = t_lanes.frame
     for idx in np.flatnonzero((fl["from_site"] == fl["to_site"]).to_numpy()):
         err.errors.append(t_lanes.error(int(idx), "to_site", "a lane must join two different sites"))
+    err.raise_if_any()
 
     # completeness of site x type and site x part tables
     jv = set(zip(t_cap.frame["site"], t_cap.frame["product_type"], strict=True))

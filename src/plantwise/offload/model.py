@@ -28,6 +28,14 @@ Constraints
              consumers among orders able to start at k in t' can use: by "forward", what j
              ships is at most its stock plus purchases; what k receives is at most what it
              can store plus what it consumes.
+  arrival    (valid inequalities, not needed for correctness) without arrivals a site can
+             use at most A_jn = b[t-1] + y[t] <= c_jn + ybar_jn of part n in a period (c_jn in
+             sS mode, where b[t-1] + y[t] <= max(b[t-1], S) <= c). Hence
+             (a) an order needing more than A_jn at its start must meet an arrival:
+                 x[i,j,t] <= sum_{l into j} z[l, t - TT_l]            if P_in > A_jn
+             (b) sum_i P_in x[i,j,t] <= A_jn + (D_jnt - A_jn) sum_{l into j} z[l, t - TT_l]
+             They bound the number of lane-periods from below where the LP relaxation would
+             otherwise pay a sliver of each fixed charge (q/U of it).
   sS mode    r[t] = 1  iff  b[t-1] < s:     b[t-1] + s r[t] >= s,  b[t-1] + (c - s + 1) r[t] <= c
              y[t] = r[t] (S - b[t-1]):      y[t] <= S r[t],  y[t] + b[t-1] >= S r[t],
                                              y[t] + b[t-1] + (c - S) r[t] <= c
@@ -318,6 +326,43 @@ def build_model(
     nq = q.size
     lm.add_rows("lane", nq, np.r_[np.arange(nq), np.arange(nq)], np.r_[q, z[q_zidx]],
                 np.r_[np.ones(nq), -upper], -np.inf, 0.0)
+
+    # ---- arrival-needed valid inequalities (see module docstring)
+    own = inst.storage_capacity + (0 if mode == "sS" else buy_max)  # [J, N]
+    z_first = np.zeros(L, dtype=np.int64)
+    z_first[1:] = np.cumsum(periods_per_lane)[:-1]
+    z_first += z[0] if z.size else 0
+
+    def inbound_z(site_arr: np.ndarray, period_arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(entry index, z column) of every lane into site_arr[k] departing period_arr[k] - TT."""
+        idx, col = [], []
+        for lane in range(L):
+            depart = period_arr - tt_lane[lane]
+            ok = (site_arr == lane_to[lane]) & (depart >= 1)
+            idx.append(np.flatnonzero(ok))
+            col.append(z_first[lane] + depart[ok] - 1)
+        return np.concatenate(idx), np.concatenate(col)
+
+    big = (req > own[cand.site]).any(axis=1)
+    kb = np.flatnonzero(big)
+    ent, zc = inbound_z(cand.site[kb], cand.start[kb])
+    lm.add_rows("arrival_order", kb.size, np.r_[np.arange(kb.size), ent], np.r_[x[kb], zc],
+                np.r_[np.ones(kb.size), -np.ones(ent.size)], -np.inf, 0.0)
+    slack = np.maximum(consmax - own[:, :, None], 0.0)  # [J, N, T]
+    need_rows = slack[gj, gn, gt - 1] > 0
+    rr = np.flatnonzero(need_rows)
+    ent2, zc2 = inbound_z(gj[rr], gt[rr])
+    local = -np.ones(J * N * T, dtype=np.int64)
+    local[rr] = np.arange(rr.size)
+    cons_rows = local[row(cand.site[ck], cn, cand.start[ck])]
+    keep_c = cons_rows >= 0
+    lm.add_rows(
+        "arrival_total", rr.size,
+        np.r_[cons_rows[keep_c], ent2],
+        np.r_[x[ck][keep_c], zc2],
+        np.r_[req[ck, cn][keep_c].astype(float), -slack[gj[rr], gn[rr], gt[rr] - 1][ent2]],
+        -np.inf, own[gj[rr], gn[rr]].astype(float),
+    )
 
     # ---- (s,S) rule
     r = None

@@ -123,9 +123,8 @@ def _solve_one(
     rest = options.with_(time_limit=options.remaining(time.perf_counter() - t0))
     res = _run(model, method, rest, warm, warm_obj, plan0)
     # a backend that stops without beating the warm start still has the warm start
-    if warm is not None and (not res.status.has_solution or res.x is None):
-        if res.status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
-            res.status, res.x, res.objective = SolveStatus.FEASIBLE, warm, warm_obj
+    if warm is not None and res.status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
+        res.status, res.x, res.objective = SolveStatus.FEASIBLE, warm, warm_obj
     for k, v in res.timings.items():
         timings[k] = timings.get(k, 0.0) + v
     return model, res, timings
@@ -172,7 +171,7 @@ def diagnose(inst: OffloadInstance, mode: str, options: SolveOptions) -> Diagnos
     for j, n in zip(*np.nonzero(em.sum(axis=2) > 0.5), strict=True):
         periods = np.flatnonzero(em[j, n] > 0.5)
         diag.shortages.append({"site": inst.sites[j], "part": inst.parts[n],
-                               "quantity": int(round(em[j, n].sum())), "period": int(periods[0]) + 1})
+                               "quantity": round(float(em[j, n].sum())), "period": int(periods[0]) + 1})
     return diag
 
 
@@ -191,14 +190,20 @@ def solve(
     t0 = time.perf_counter()
     base_res: SolveResult | None = None
     base_cost = None
+    base_breakdown: dict[str, float] | None = None
     main_options = options
     if baseline:
         share = options.with_(
             time_limit=None if options.time_limit is None else options.time_limit * BASELINE_SHARE, progress=None)
         mask = np.arange(inst.num_sites)[None, :] == inst.initial_site[:, None]
         base_method = "milp" if method == "heuristic" else method
-        _, base_res, _ = _solve_one(inst, mode, _backend_name(base_method), share, mask)
+        base_model, base_res, _ = _solve_one(inst, mode, _backend_name(base_method), share, mask)
         base_cost = base_res.objective if base_res.status.has_solution else None
+        if base_res.x is not None and base_res.status.has_solution:
+            base_check = verify(inst, base_model.plan_from_vector(base_res.x), mode, objective=base_cost)
+            if not base_check.ok:
+                raise VerificationFailed("baseline: " + "; ".join(str(v) for v in base_check.violations[:10]))
+            base_breakdown = base_check.cost_breakdown
         main_options = options.with_(time_limit=options.remaining(time.perf_counter() - t0))
     model, res, timings = _solve_one(inst, mode, _backend_name(method), main_options, None)
     elapsed = time.perf_counter() - t0
@@ -222,6 +227,7 @@ def solve(
         summary["baseline_status"] = str(base_res.status)
         summary["baseline_bound"] = base_res.bound
         summary["baseline_gap"] = base_res.gap
+        summary["baseline_cost_breakdown"] = base_breakdown
     if res.status == SolveStatus.INFEASIBLE or (not res.status.has_solution and res.status != SolveStatus.NO_SOLUTION):
         diag = diagnose(inst, mode, options) if res.status == SolveStatus.INFEASIBLE else None
         summary["diagnosis"] = diag.lines() if diag else []

@@ -20,7 +20,7 @@ class HighsBackend(Backend):
 
     def version(self) -> str:
         h = highspy.Highs()
-        return str(h.version())
+        return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
     def _build(self, model: LinearModel, relax: bool) -> highspy.Highs:
         a = model.matrix("csc")
@@ -45,6 +45,7 @@ class HighsBackend(Backend):
                 for flag in model.integer
             ]
         h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
         h.passModel(lp)
         return h
 

@@ -1,0 +1,3 @@
+from plantwise.cli import main
+
+main()
