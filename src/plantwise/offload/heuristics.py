@@ -251,7 +251,7 @@ def improve(
     options: SolveOptions,
     mode: str | None = None,
     site_mask: np.ndarray | None = None,
-    neighbourhood_size: int = 40,
+    neighbourhood_size: int = 20,
 ) -> tuple[OffloadPlan, float, LnsStats]:
     """Fix-and-optimise from ``plan`` until ``options.time_limit`` (see module docstring)."""
     mode = mode or inst.replenishment
@@ -301,7 +301,7 @@ def improve(
             outside = np.abs(periods - centre) > half_width + 2
             cols = model.r[:, :, outside].ravel()
             model.lm.fix(cols, warm[cols])
-        limit = min(10.0, remaining) if remaining is not None else 10.0
+        limit = min(5.0, remaining) if remaining is not None else 5.0
         res = backend.solve(model.lm, options.with_(time_limit=limit, progress=None, mip_gap=1e-6), start=warm)
         stats.iterations += 1
         if res.status.has_solution and res.objective is not None and res.objective < objective - 1e-6:
