@@ -164,9 +164,13 @@ def generate_with_witness(
                     break
                 b0 += early
             initial_stock[j, n], reorder[j, n], up_to[j, n] = b0, s, S
-            # short sites lack supply (a small purchase limit), not warehouse space
-            room = S if (j, n) not in short else cons.mean() * rng.uniform(2.0, 5.0)
-            storage[j, n] = max(b0, S) + math.ceil(rng.uniform(0.1, 0.5) * room)
+            # short sites lack supply (a small purchase limit), not warehouse space: they can
+            # store 5-10 periods of their initial orders' consumption
+            if (j, n) in short:
+                room = math.ceil(cons.mean() * rng.uniform(5.0, 10.0))
+            else:
+                room = math.ceil(rng.uniform(0.1, 0.5) * S)
+            storage[j, n] = max(b0, S) + room
             limit[j, n] = S
             inbound[j, n] = arrivals
             ship_period = np.flatnonzero(arrivals) - tt  # 0-based period of departure

@@ -275,13 +275,13 @@ def improve(
         starts = full.start[current]
         sites = full.site[current]
         centre = int(rng.integers(1, T + 1))
+        pair = rng.choice(J, size=min(2, J), replace=False)
         if kind == "window":
             order = np.argsort(np.abs(starts - centre) + rng.random(inst.num_orders))
             free = order[:size]
             if mode == "sS":
                 free = free[np.abs(starts[free] - centre) <= half_width]
         elif kind == "sites" and J > 1:
-            pair = rng.choice(J, size=2, replace=False)
             pool = np.flatnonzero(np.isin(sites, pair))
             free = rng.choice(pool, size=min(size, pool.size), replace=False) if pool.size else pool
         else:
@@ -296,17 +296,28 @@ def improve(
             sub = Candidates(sub.order[window], sub.site[window], sub.start[window])
         model = build_model(inst, mode, cand=sub)
         warm = model.vector_from_plan(plan)
+        # lane flags: free in the time window (window), on the lanes between the two sites
+        # (sites); elsewhere no lane-period may open (open ones may close), and parts flows
+        # stay free on every open lane-period
+        if kind == "window":
+            fixed_z = np.abs(model.z_period - centre) > half_width + 4
+        elif kind == "sites" and J > 1:
+            fixed_z = ~(np.isin(model.lane_from[model.z_lane], pair) & np.isin(model.lane_to[model.z_lane], pair))
+        else:
+            fixed_z = np.ones(model.z.size, dtype=bool)
+        closed = fixed_z & (warm[model.z] < 0.5)  # no new lane-periods there; open ones may close
+        model.lm.set_bounds(model.z[closed], 0.0, 0.0)
         if model.r is not None:
             periods = np.arange(1, T + 1)
             outside = np.abs(periods - centre) > half_width + 2
             cols = model.r[:, :, outside].ravel()
             model.lm.fix(cols, warm[cols])
-        limit = min(5.0, remaining) if remaining is not None else 5.0
+        limit = min(3.0, remaining) if remaining is not None else 3.0
         res = backend.solve(model.lm, options.with_(time_limit=limit, progress=None, mip_gap=1e-6), start=warm)
         stats.iterations += 1
         if res.status.has_solution and res.objective is not None and res.objective < objective - 1e-6:
             plan = model.plan_from_vector(res.x)
-            objective = res.objective
+            objective = model.lm.objective_value(model.vector_from_plan(plan))
             current = _assignment_index(inst, full, plan)
             stats.improvements += 1
             stats.history.append((time.perf_counter() - t0, objective))
