@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -35,14 +35,14 @@ console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     milp = "milp"
     cpsat = "cpsat"
     gurobi = "gurobi"
     heuristic = "heuristic"
 
 
-class Replenishment(str, Enum):
+class Replenishment(StrEnum):
     sS = "sS"
     free = "free"
 
@@ -109,7 +109,7 @@ def offload_generate(
     out.print(f"wrote {inst.name} ({inst.num_orders} orders, T = {inst.horizon}) to {out_dir}")
 
 
-def _load_instance(path: Path):  # noqa: ANN202
+def _load_instance(path: Path):  # type: ignore[no-untyped-def]
     from plantwise.offload.instance import load
 
     return load(path)

@@ -7,12 +7,11 @@ defects of a table are collected before anything is raised.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-
-import csv
 
 import numpy as np
 import pandas as pd

@@ -330,15 +330,16 @@ def from_tables(
         err.errors.append(t_sp.error(int(idx), "reorder_point",
                                      f"s = {f['reorder_point'].iloc[idx]} exceeds S = {f['order_up_to'].iloc[idx]}"))
     for idx in np.flatnonzero((f["order_up_to"] > f["storage_capacity"]).to_numpy()):
-        err.errors.append(t_sp.error(int(idx), "order_up_to",
-                                     f"S = {f['order_up_to'].iloc[idx]} exceeds storage capacity {f['storage_capacity'].iloc[idx]}"))
+        S, cap = f["order_up_to"].iloc[idx], f["storage_capacity"].iloc[idx]
+        err.errors.append(t_sp.error(int(idx), "order_up_to", f"S = {S} exceeds storage capacity {cap}"))
     for idx in np.flatnonzero((f["initial_stock"] > f["storage_capacity"]).to_numpy()):
-        err.errors.append(t_sp.error(int(idx), "initial_stock",
-                                     f"initial stock {f['initial_stock'].iloc[idx]} exceeds storage capacity {f['storage_capacity'].iloc[idx]}"))
+        b0, cap = f["initial_stock"].iloc[idx], f["storage_capacity"].iloc[idx]
+        err.errors.append(t_sp.error(int(idx), "initial_stock", f"initial stock {b0} exceeds storage capacity {cap}"))
     fo = t_orders.frame
     for idx in np.flatnonzero((fo["due_period"] > horizon).to_numpy()):
-        err.errors.append(t_orders.error(int(idx), "due_period",
-                                         f"due period {fo['due_period'].iloc[idx]} is beyond the horizon T = {horizon}"))
+        due = fo["due_period"].iloc[idx]
+        message = f"due period {due} is beyond the horizon T = {horizon}"
+        err.errors.append(t_orders.error(int(idx), "due_period", message))
     fl = t_lanes.frame
     for idx in np.flatnonzero((fl["from_site"] == fl["to_site"]).to_numpy()):
         err.errors.append(t_lanes.error(int(idx), "to_site", "a lane must join two different sites"))
@@ -411,7 +412,9 @@ def from_tables(
     impossible = ~(last >= 1).any(axis=1)
     for i in np.flatnonzero(impossible):
         if not eligible[i].any():
-            err.errors.append(t_orders.error(int(i), "order", "no row in order_sites.csv: the order cannot be made anywhere"))
+            err.errors.append(
+                t_orders.error(int(i), "order", "no row in order_sites.csv: the order cannot be made anywhere")
+            )
             continue
         need = (inst.processing_time[i] + inst.shipping_time[i])[eligible[i]].min()
         err.errors.append(t_orders.error(
@@ -419,7 +422,9 @@ def from_tables(
             f"order '{orders[i]}' cannot complete by period {inst.due[i]} at any site "
             f"(fastest processing + shipping takes {need} periods)"))
     for i in np.flatnonzero(~eligible[np.arange(I), np.maximum(inst.initial_site, 0)]):
-        err.errors.append(t_orders.error(int(i), "initial_site",
-                                         f"initial site '{sites[inst.initial_site[i]]}' has no row in order_sites.csv for this order"))
+        site = sites[inst.initial_site[i]]
+        err.errors.append(
+            t_orders.error(int(i), "initial_site", f"initial site '{site}' has no order_sites.csv row for this order")
+        )
     err.raise_if_any()
     return inst

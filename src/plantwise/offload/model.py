@@ -157,7 +157,8 @@ class OffloadModel:
         inflow = np.zeros((J, N, T))
         outflow = np.zeros((J, N, T))
         if len(s):
-            lanes = np.array([lane_index[(sidx[f], sidx[t])] for f, t in zip(s["from_site"], s["to_site"], strict=True)])
+            pairs = zip(s["from_site"], s["to_site"], strict=True)
+            lanes = np.array([lane_index[(sidx[f], sidx[t])] for f, t in pairs])
             parts = s["part"].map(pidx).to_numpy()
             periods = s["period"].astype(int).to_numpy()
             qty = s["quantity"].astype(float).to_numpy()

@@ -212,9 +212,10 @@ def verify(
         below = previous < inst.reorder_point[:, :, None]
         expected = np.where(below, inst.order_up_to[:, :, None] - previous, 0)
         for j, n, t in np.argwhere(buy != expected)[:20]:
+            levels = f"s = {inst.reorder_point[j, n]}, S = {inst.order_up_to[j, n]}"
             out.add("replenishment", f"site {inst.sites[j]} part {inst.parts[n]} period {t + 1}: stock before "
-                                     f"{previous[j, n, t]} (s = {inst.reorder_point[j, n]}, S = {inst.order_up_to[j, n]}) "
-                                     f"requires buying {expected[j, n, t]}, plan buys {buy[j, n, t]}")
+                                     f"{previous[j, n, t]} ({levels}) requires buying {expected[j, n, t]}, "
+                                     f"plan buys {buy[j, n, t]}")
 
     # ---------------------------------------------------------------- cost
     lane_cost = 0.0
