@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -58,16 +59,22 @@ def _input_error(exc: InputErrors) -> typer.Exit:
 
 @contextmanager
 def _progress_bar(time_limit: float | None, quiet: bool) -> Iterator[Callable[[SolveProgress], None] | None]:
-    """A rich progress bar over the time limit, showing incumbent, bound and gap."""
+    """A rich progress bar over the time limit, showing the phase, incumbent, bound and gap."""
     if quiet or not console.is_terminal:
         yield None
         return
-    bar = Progress(TextColumn("[bold]solving[/]"), BarColumn(), TextColumn("{task.description}"),
+    bar = Progress(TextColumn("[bold]{task.fields[phase]}[/]"), BarColumn(), TextColumn("{task.description}"),
                    TimeElapsedColumn(), console=console, transient=True)
-    task = bar.add_task("", total=time_limit or 1.0)
+    task = bar.add_task("", total=time_limit or 1.0, phase="solving")
+    start = time.perf_counter()
     best: dict[str, float | None] = {"incumbent": None, "bound": None}
+    phase = {"name": ""}
 
     def update(p: SolveProgress) -> None:
+        name = "baseline" if p.message == "baseline" else "solving"
+        if name != phase["name"]:  # a new phase: forget the previous one's numbers
+            phase["name"] = name
+            best["incumbent"] = best["bound"] = None
         if p.incumbent is not None and (best["incumbent"] is None or p.incumbent < best["incumbent"]):
             best["incumbent"] = p.incumbent
         if p.bound is not None:
@@ -76,7 +83,8 @@ def _progress_bar(time_limit: float | None, quiet: bool) -> Iterator[Callable[[S
         gap = SolveProgress(p.elapsed, inc, bnd).gap
         text = (f"incumbent {inc:,.0f}" if inc is not None else "no plan yet") + (
             f" | bound {bnd:,.0f}" if bnd is not None else "") + (f" | gap {100 * gap:.3f}%" if gap is not None else "")
-        bar.update(task, completed=min(p.elapsed, time_limit or p.elapsed), description=text)
+        elapsed = time.perf_counter() - start
+        bar.update(task, completed=min(elapsed, time_limit or elapsed), description=text, phase=name)
 
     with bar:
         yield update

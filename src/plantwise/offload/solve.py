@@ -18,7 +18,7 @@ before it is returned; a verification failure is a bug and raises.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -213,8 +213,10 @@ def solve(
     base_breakdown: dict[str, float] | None = None
     main_options = options
     if baseline:
+        report = options.progress
         share = options.with_(
-            time_limit=None if options.time_limit is None else options.time_limit * BASELINE_SHARE, progress=None)
+            time_limit=None if options.time_limit is None else options.time_limit * BASELINE_SHARE,
+            progress=None if report is None else (lambda p: report(replace(p, message="baseline"))))
         mask = np.arange(inst.num_sites)[None, :] == inst.initial_site[:, None]
         base_method = "milp" if method == "heuristic" else method
         base_model, base_res, _ = _solve_one(inst, mode, _backend_name(base_method), share, mask)
