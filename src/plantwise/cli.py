@@ -123,6 +123,15 @@ def _load_instance(path: Path):  # type: ignore[no-untyped-def]
     return load(path)
 
 
+def _load_instance_and_plan(instance: Path, plan_dir: Path):  # type: ignore[no-untyped-def]
+    from plantwise.offload.plan import load_plan
+
+    try:
+        return _load_instance(instance), load_plan(plan_dir)
+    except InputErrors as exc:
+        raise _input_error(exc) from None
+
+
 @offload_app.command("solve")
 def offload_solve(
     instance: Annotated[Path, typer.Argument(help="instance folder (CSV + instance.yaml) or .xlsx workbook")],
@@ -187,14 +196,9 @@ def offload_verify(
     replenishment: Annotated[Replenishment | None, typer.Option(help="default: the plan's summary.json")] = None,
 ) -> None:
     """Check a plan against every constraint and recompute its cost, from the files alone."""
-    from plantwise.offload.plan import load_plan
     from plantwise.offload.verify import verify
 
-    try:
-        inst = _load_instance(instance)
-        plan = load_plan(plan_dir)
-    except InputErrors as exc:
-        raise _input_error(exc) from None
+    inst, plan = _load_instance_and_plan(instance, plan_dir)
     check = verify(inst, plan, replenishment.value if replenishment else None)
     for family in sorted(check.families()):
         items = [v for v in check.violations if v.family == family]
@@ -216,17 +220,9 @@ def offload_report(
     plan_dir: Annotated[Path, typer.Argument()],
 ) -> None:
     """(Re)write ``report.html`` of a plan folder."""
-    from plantwise.offload.plan import load_plan
     from plantwise.offload.report import write_report
 
-    try:
-        inst = _load_instance(instance)
-        plan = load_plan(plan_dir)
-    except InputErrors as exc:
-        raise _input_error(exc) from None
-    import pandas as pd
-
-    plan.assignments = pd.read_csv(plan_dir / "assignments.csv")
+    inst, plan = _load_instance_and_plan(instance, plan_dir)
     path = write_report(inst, plan, plan_dir / "report.html")
     out.print(f"wrote {path}")
 

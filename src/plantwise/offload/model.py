@@ -50,7 +50,7 @@ import pandas as pd
 
 from plantwise.core.linear import LinearModel
 from plantwise.offload.instance import OffloadInstance
-from plantwise.offload.plan import OffloadPlan
+from plantwise.offload.plan import OffloadPlan, describe_assignments
 
 
 @dataclass(frozen=True)
@@ -191,18 +191,8 @@ class OffloadModel:
         i, j, s = i[order_sort], j[order_sort], s[order_sort]
         sites = np.array(inst.sites, dtype=object)
         parts = np.array(inst.parts, dtype=object)
-        pt, st = inst.processing_time[i, j], inst.shipping_time[i, j]
-        assignments = pd.DataFrame(
-            {
-                "order": np.array(inst.orders, dtype=object)[i],
-                "site": sites[j],
-                "start": s,
-                "processing_end": s + pt - 1,
-                "completion": s + pt + st - 1,
-                "due_period": inst.due[i],
-                "initial_site": sites[inst.initial_site[i]],
-                "offloaded": j != inst.initial_site[i],
-            }
+        assignments = describe_assignments(
+            inst, pd.DataFrame({"order": np.array(inst.orders, dtype=object)[i], "site": sites[j], "start": s})
         )
         y = vec[self.y]
         jj, nn, tt = np.nonzero(y > 0)

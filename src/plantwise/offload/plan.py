@@ -11,10 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from plantwise.core.errors import InputError, InputErrors
+
+if TYPE_CHECKING:
+    from plantwise.offload.instance import OffloadInstance
 
 ASSIGNMENT_COLUMNS = ["order", "site", "start"]
 PURCHASE_COLUMNS = ["site", "part", "period", "quantity"]
@@ -40,6 +45,29 @@ class OffloadPlan:
         if self.inventory is not None:
             self.inventory.to_csv(path / "inventory.csv", index=False)
         (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_json_default))
+
+
+def describe_assignments(inst: OffloadInstance, assignments: pd.DataFrame) -> pd.DataFrame:
+    """``assignments`` (order, site, start) with the derived columns people read:
+    processing_end, completion, due_period, initial_site, offloaded (from the instance)."""
+    oidx = {o: k for k, o in enumerate(inst.orders)}
+    sidx = {s: k for k, s in enumerate(inst.sites)}
+    i = assignments["order"].map(oidx).to_numpy(np.int64)
+    j = assignments["site"].map(sidx).to_numpy(np.int64)
+    start = assignments["start"].astype(np.int64).to_numpy()
+    pt, st = inst.processing_time[i, j], inst.shipping_time[i, j]
+    return pd.DataFrame(
+        {
+            "order": assignments["order"].to_numpy(),
+            "site": assignments["site"].to_numpy(),
+            "start": start,
+            "processing_end": start + pt - 1,
+            "completion": start + pt + st - 1,
+            "due_period": inst.due[i],
+            "initial_site": np.array(inst.sites, dtype=object)[inst.initial_site[i]],
+            "offloaded": j != inst.initial_site[i],
+        }
+    )
 
 
 def _json_default(value: object) -> object:
@@ -69,6 +97,11 @@ def load_plan(path: str | Path) -> OffloadPlan:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             errors.append(InputError(name, None, None, f"cannot be read: {exc}"))
             continue
+        for col in frame.columns:  # integer columns become integers; anything else stays text for verify
+            if col not in ("order", "site", "part", "from_site", "to_site", "initial_site"):
+                numbers = pd.to_numeric(frame[col], errors="coerce")
+                if len(frame) and numbers.notna().all() and (numbers == numbers.round()).all():
+                    frame[col] = numbers.astype(np.int64)
         missing = [c for c in columns if c not in frame.columns]
         for c in missing:
             errors.append(InputError(name, None, c, "required column missing"))

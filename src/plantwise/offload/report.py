@@ -11,19 +11,19 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from plantwise.offload.instance import OffloadInstance
-from plantwise.offload.plan import OffloadPlan
+from plantwise.offload.plan import OffloadPlan, describe_assignments
 from plantwise.offload.verify import verify
 from plantwise.report import HtmlReport
 
 SITE_COLOURS = ["#2f6fbf", "#d9822b", "#2e9e6a", "#8e5cc2", "#c2415c", "#5c7080"]
 
 
-def station_utilisation(inst: OffloadInstance, plan: OffloadPlan) -> np.ndarray:
-    """[J, T] share of stations busy per site and period."""
+def station_utilisation(inst: OffloadInstance, assignments: pd.DataFrame) -> np.ndarray:
+    """[J, T] share of stations busy per site and period (``assignments`` described)."""
     J, T = inst.num_sites, inst.horizon
     sidx = {s: k for k, s in enumerate(inst.sites)}
     occ = np.zeros((J, T + 1))
-    a = plan.assignments
+    a = assignments
     j = a["site"].map(sidx).to_numpy()
     s = a["start"].astype(int).to_numpy()
     e = a["processing_end"].astype(int).to_numpy()
@@ -68,23 +68,22 @@ def write_report(inst: OffloadInstance, plan: OffloadPlan, path: str | Path) -> 
     rep.figure(fig)
 
     rep.heading("Orders per site over time")
-    a = plan.assignments.copy()
-    a["start"] = a["start"].astype(int)
-    a = a.sort_values(["site", "start", "order"])
+    described = describe_assignments(inst, plan.assignments)
+    a = described.sort_values(["site", "start", "order"])
     fig = go.Figure()
     for k, site in enumerate(inst.sites):
         sub = a[a["site"] == site]
         if sub.empty:
             continue
         colour = SITE_COLOURS[k % len(SITE_COLOURS)]
-        dur = sub["processing_end"].astype(int) - sub["start"] + 1
+        dur = sub["processing_end"] - sub["start"] + 1
         fig.add_bar(y=sub["order"], x=dur, base=sub["start"] - 1, orientation="h", name=f"{site} processing",
                     marker_color=colour, marker_line_width=0,
                     customdata=np.c_[sub["initial_site"], sub["due_period"]],
                     hovertemplate="%{y}: periods %{base}–%{x} | initial site %{customdata[0]}, "
                                   "due %{customdata[1]}<extra></extra>")
-        ship = sub["completion"].astype(int) - sub["processing_end"].astype(int)
-        fig.add_bar(y=sub["order"], x=ship, base=sub["processing_end"].astype(int), orientation="h",
+        ship = sub["completion"] - sub["processing_end"]
+        fig.add_bar(y=sub["order"], x=ship, base=sub["processing_end"], orientation="h",
                     name=f"{site} shipping", marker_color=colour, opacity=0.35, marker_line_width=0)
     fig.update_layout(barmode="overlay", height=max(400, 9 * inst.num_orders + 120), xaxis_title="period",
                       title="Processing (solid) and shipping to the customer (light), by site",
@@ -92,7 +91,7 @@ def write_report(inst: OffloadInstance, plan: OffloadPlan, path: str | Path) -> 
     rep.figure(fig)
 
     rep.heading("Station utilisation")
-    util = station_utilisation(inst, plan)
+    util = station_utilisation(inst, described)
     fig = go.Figure(go.Heatmap(z=util, x=np.arange(1, inst.horizon + 1), y=inst.sites, zmin=0, zmax=1,
                                colorscale="Blues", colorbar={"title": "busy share"}))
     fig.update_layout(title="Share of stations busy per site and period", xaxis_title="period", height=320)
