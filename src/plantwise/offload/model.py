@@ -39,6 +39,7 @@ Constraints
   sS mode    r[t] = 1  iff  b[t-1] < s:     b[t-1] + s r[t] >= s,  b[t-1] + (c - s + 1) r[t] <= c
              y[t] = r[t] (S - b[t-1]):      y[t] <= S r[t],  y[t] + b[t-1] >= S r[t],
                                              y[t] + b[t-1] + (c - S) r[t] <= c
+             valid floor (tightens the LP): b[t-1] + y[t] >= s
 """
 
 from __future__ import annotations
@@ -381,6 +382,8 @@ def build_model(
         lm.add_rows("sS_no_order", k.size, np.r_[k, k], np.r_[ycol, rcol], np.r_[np.ones(k.size), -S_lvl],
                     -np.inf, 0.0)
         add("sS_up_to_low", -S_lvl, 1.0, -b0, np.inf)
+        # valid: after the review the stock is never below s, so b[t-1] + y[t] >= s
+        add("sS_floor", np.zeros(k.size), 1.0, s_lvl - b0, np.inf)
         add("sS_up_to_high", cap - S_lvl, 1.0, -np.inf, cap - b0)
 
     return OffloadModel(inst, mode, lm, cand, x, y, b, q, q_lane, q_part, q_period, z, z_lane, z_period,
