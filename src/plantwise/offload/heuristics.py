@@ -117,15 +117,16 @@ def construct(
         sim.consumption[j, :, s - 1] += inst.parts_required[i]
         site_of[i], start_of[i] = j, s
 
-    def try_repair(i: int, j: int, s: int) -> bool:
-        """Add transshipments into j until its parts are feasible with order i at s."""
+    def try_repair(i: int, j: int, s: int) -> list[tuple[int, int, int, int, int]] | None:
+        """Add transshipments into j until its parts are feasible with order i at s; returns
+        the shipments added (from, to, part, departure, quantity), or None (nothing added)."""
         cons = sim.consumption[j].copy()
         cons[:, s - 1] += inst.parts_required[i]
         added: list[tuple[int, int, int, int, int]] = []
         for _ in range(4 * inst.num_parts):
             state = sim.simulate(j, cons, sim.inflow[j], sim.outflow[j])
             if state.feasible:
-                return True
+                return added
             negative = state.stock < 0
             if not negative.any():
                 break  # infeasible for a reason a shipment cannot fix
@@ -152,7 +153,7 @@ def construct(
         for k, jj, n, depart, qty in added:  # undo
             sim.outflow[k, n, depart - 1] -= qty
             sim.inflow[jj, n, depart - 1 + int(inst.transshipment_time[k, jj])] -= qty
-        return False
+        return None
 
     for i in sequence:
         placed = False
@@ -172,21 +173,16 @@ def construct(
                 break
         if not placed:
             for j, s in station_ok:
-                before = len(shipments)
-                inflow_before = sim.inflow.copy()
-                if try_repair(i, j, s):
-                    added = np.argwhere(sim.inflow != inflow_before)
-                    del before
-                    for jj, n, t in added:
-                        qty = int(sim.inflow[jj, n, t] - inflow_before[jj, n, t])
-                        shipments.append((-1, int(jj), int(n), int(t), qty))
+                added = try_repair(i, j, s)
+                if added is not None:
+                    shipments.extend(added)
                     place(i, j, s)
                     placed = True
                     break
         if not placed:
             return None
 
-    # assemble the plan; shipments are read back from the simulator's flows
+    # assemble the plan
     sites = np.array(inst.sites, dtype=object)
     parts = np.array(inst.parts, dtype=object)
     rows_buy, rows_ship = [], []
@@ -196,25 +192,11 @@ def construct(
             return None
         for n, t in np.argwhere(state.buy > 0):
             rows_buy.append((sites[j], parts[n], t + 1, int(state.buy[n, t])))
-    k_idx, n_idx, t_idx = np.nonzero(sim.outflow)
-    # match each departure to its destination: flows were added pairwise, so recover them
-    # from inflow by lane (unique per (from, to, part, arrival))
-    remaining_in = sim.inflow.copy()
-    for k, n, t in zip(k_idx, n_idx, t_idx, strict=True):
-        qty = int(sim.outflow[k, n, t])
-        for j in range(J):
-            if not inst.lane[k, j]:
-                continue
-            arrive = t + int(inst.transshipment_time[k, j])
-            if arrive < T and remaining_in[j, n, arrive] > 0:
-                take = min(qty, int(remaining_in[j, n, arrive]))
-                remaining_in[j, n, arrive] -= take
-                qty -= take
-                rows_ship.append((sites[k], sites[j], parts[n], t + 1, arrive + 1, take))
-            if qty == 0:
-                break
-        if qty:
-            return None
+    for (k, j, n, depart), group in pd.DataFrame(shipments, columns=["k", "j", "n", "t", "q"]).groupby(
+        ["k", "j", "n", "t"]
+    ):
+        arrive = int(depart) + int(inst.transshipment_time[k, j])
+        rows_ship.append((sites[k], sites[j], parts[n], int(depart), arrive, int(group["q"].sum())))
     order_ids = np.array(inst.orders, dtype=object)
     return OffloadPlan(
         pd.DataFrame({"order": order_ids, "site": sites[site_of], "start": start_of}),
