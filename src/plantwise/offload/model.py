@@ -327,7 +327,7 @@ def build_model(
 
     def inbound_z(site_arr: np.ndarray, period_arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(entry index, z column) of every lane into site_arr[k] departing period_arr[k] - TT."""
-        idx, col = [], []
+        idx, col = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for lane in range(L):
             depart = period_arr - tt_lane[lane]
             ok = (site_arr == lane_to[lane]) & (depart >= 1)

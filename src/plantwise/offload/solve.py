@@ -183,7 +183,14 @@ def diagnose(inst: OffloadInstance, mode: str, options: SolveOptions) -> Diagnos
         60.0, options.time_limit or 60.0)))
     diag = Diagnosis()
     if not res.status.has_solution or res.x is None:
-        diag.note = "the elastic model found no plan either: check stations, capacities and due dates"
+        notes = []
+        if mode == "sS":
+            over = np.argwhere(inst.order_up_to > inst.purchase_limit)
+            notes += [f"site {inst.sites[j]} part {inst.parts[n]}: the (s,S) rule can require buying up to "
+                      f"S = {inst.order_up_to[j, n]} units in one period, the purchase limit is "
+                      f"{inst.purchase_limit[j, n]}" for j, n in over]
+        generic = "the elastic model found no plan either: check stations, capacities and due dates"
+        diag.note = "; ".join(notes) or generic
         return diag
     x = res.x
     diag.unplaced_orders = [inst.orders[i] for i in np.flatnonzero(x[unplaced] > 0.5)]

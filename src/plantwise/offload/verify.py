@@ -203,7 +203,7 @@ def verify(
         out.add("storage", f"site {inst.sites[j]} part {inst.parts[n]} period {t + 1}: stock {stock[j, n, t]} "
                            f"> capacity {inst.storage_capacity[j, n]}")
     previous = np.concatenate([inst.initial_stock[:, :, None], stock[:, :, :-1]], axis=2)
-    for j, n, t in np.argwhere(outflow > previous + buy)[:20]:
+    for j, n, t in np.argwhere((outflow > 0) & (outflow > previous + buy))[:20]:
         out.add("lane", f"site {inst.sites[j]} part {inst.parts[n]} period {t + 1}: ships {outflow[j, n, t]} "
                         f"but holds only {previous[j, n, t] + buy[j, n, t]} before arrivals")
 
