@@ -85,9 +85,16 @@ class PartsSimulator:
 
 
 def construct(
-    inst: OffloadInstance, mode: str | None = None, site_mask: np.ndarray | None = None
+    inst: OffloadInstance,
+    mode: str | None = None,
+    site_mask: np.ndarray | None = None,
+    guide: tuple[Candidates, np.ndarray] | None = None,
 ) -> OffloadPlan | None:
-    """A feasible plan by parts-aware list scheduling (see the module docstring), or None."""
+    """A feasible plan by parts-aware list scheduling (see the module docstring), or None.
+
+    ``guide = (candidates, weights)``, e.g. the LP relaxation's values of the start
+    variables: each order first tries its guided (site, start) pairs by decreasing weight,
+    then falls back to the cheapest site and earliest start."""
     mode = mode or inst.replenishment
     J, V, T, I = inst.num_sites, len(inst.product_types), inst.horizon, inst.num_orders
     last = inst.last_start()
@@ -155,11 +162,34 @@ def construct(
             sim.inflow[jj, n, depart - 1 + int(inst.transshipment_time[k, jj])] -= qty
         return None
 
+    guided: dict[int, list[tuple[int, int]]] = {}
+    if guide is not None:
+        gc, weight = guide
+        top = np.flatnonzero(weight > 0.05)
+        top = top[np.lexsort((-weight[top], gc.order[top]))]
+        for k in top:
+            guided.setdefault(int(gc.order[k]), []).append((int(gc.site[k]), int(gc.start[k])))
+
     for i in sequence:
         placed = False
         sites = [j for j in np.argsort(cost[i], kind="stable") if np.isfinite(cost[i, j])]
         station_ok: list[tuple[int, int]] = []
-        for j in sites:
+        for j, s in guided.get(int(i), []):
+            if not (allowed[i, j] and s <= last[i, j] and s in free_starts(i, j)):
+                continue
+            cons = sim.consumption[j].copy()
+            cons[:, s - 1] += inst.parts_required[i]
+            if sim.simulate(j, cons, sim.inflow[j], sim.outflow[j]).feasible:
+                place(i, j, s)
+                placed = True
+                break
+            added = try_repair(i, j, s)
+            if added is not None:
+                shipments.extend(added)
+                place(i, j, s)
+                placed = True
+                break
+        for j in [] if placed else sites:
             starts = free_starts(i, j)
             for s in starts[:8]:
                 cons = sim.consumption[j].copy()

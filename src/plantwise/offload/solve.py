@@ -35,6 +35,8 @@ from plantwise.offload.verify import Verification, verify
 METHODS = ("milp", "cpsat", "gurobi", "heuristic")
 BASELINE_SHARE = 0.2  # of the time limit, spent on the baseline
 MIP_SHARE = 0.65  # of a HiGHS solve's time, before fix-and-optimise polishes the incumbent
+LP_SHARE = 0.25  # at most, for the LP relaxation that guides the constructive heuristic
+POLISH_SHARE = 0.1  # for re-optimising the first plan's purchases and transshipments
 
 
 class VerificationFailed(RuntimeError):
@@ -75,15 +77,18 @@ class OffloadResult:
 
 def _run(
     model: OffloadModel, method: str, options: SolveOptions, warm: np.ndarray | None, warm_obj: float | None,
-    warm_plan: OffloadPlan | None,
+    warm_plan: OffloadPlan | None, lp_bound: float | None,
 ) -> SolveResult:
-    """Solve ``model`` by ``method`` (backend name or ``heuristic``)."""
+    """Solve ``model`` by ``method`` (backend name or ``heuristic``); ``lp_bound`` is the LP
+    relaxation's value when known (the heuristic's bound; a floor for a solver's bound)."""
     if method == "heuristic":
         t0 = time.perf_counter()
-        lp = get_backend("highs").solve(model.lm, options.with_(progress=None), relax=True)
-        bound = lp.objective if lp.status == SolveStatus.OPTIMAL else None
-        if lp.status == SolveStatus.INFEASIBLE:
-            return SolveResult(SolveStatus.INFEASIBLE, solver="heuristic", message="LP relaxation infeasible")
+        bound = lp_bound
+        if bound is None:
+            lp = get_backend("highs").solve(model.lm, options.with_(progress=None), relax=True)
+            bound = lp.objective if lp.status == SolveStatus.OPTIMAL else None
+            if lp.status == SolveStatus.INFEASIBLE:
+                return SolveResult(SolveStatus.INFEASIBLE, solver="heuristic", message="LP relaxation infeasible")
         if warm_plan is None:
             return SolveResult(SolveStatus.NO_SOLUTION, bound=bound, solver="heuristic",
                                message="constructive heuristic found no plan")
@@ -98,11 +103,12 @@ def _run(
                            f"LNS {stats.iterations} sub-problems, {stats.improvements} improvements")
     backend = get_backend(method)
     if method != "highs" or options.time_limit is None:
-        return backend.solve(model.lm, options, start=warm)
+        return _floor_bound(backend.solve(model.lm, options, start=warm), lp_bound)
     # HiGHS branch-and-cut for most of the time, then fix-and-optimise from its incumbent;
     # the bound stays the one HiGHS proved
     t0 = time.perf_counter()
-    res = backend.solve(model.lm, options.with_(time_limit=options.time_limit * MIP_SHARE), start=warm)
+    res = _floor_bound(
+        backend.solve(model.lm, options.with_(time_limit=options.time_limit * MIP_SHARE), start=warm), lp_bound)
     remaining = options.remaining(time.perf_counter() - t0)
     if res.status != SolveStatus.FEASIBLE or res.x is None or res.objective is None or not remaining:
         return res
@@ -115,6 +121,53 @@ def _run(
         if res.gap is not None and res.gap <= options.mip_gap:
             res.status = SolveStatus.OPTIMAL
     return res
+
+
+def _floor_bound(res: SolveResult, lp_bound: float | None) -> SolveResult:
+    """A solver stopped before its root finished may report a bound below the LP
+    relaxation's; the LP value is a proven bound too, so report the larger."""
+    if lp_bound is not None and res.status.has_solution and (res.bound is None or res.bound < lp_bound):
+        res.bound = lp_bound
+    return res
+
+
+def _warm_start(model: OffloadModel, options: SolveOptions) -> tuple[OffloadPlan | None, float | None]:
+    """A first plan: the constructive heuristic guided by the LP relaxation's start
+    variables (plain if the LP fails), then its purchases and transshipments re-optimised
+    with every order's site and start fixed (a small MILP). Returns (plan, LP bound)."""
+    inst, mode = model.inst, model.mode
+    budget = options.time_limit
+    lp = get_backend("highs").solve(
+        model.lm, options.with_(progress=None, time_limit=None if budget is None else budget * LP_SHARE), relax=True)
+    lp_bound = lp.objective if lp.status == SolveStatus.OPTIMAL else None
+    mask = _mask_of(model)
+    plan = None
+    if lp.status == SolveStatus.OPTIMAL and lp.x is not None:
+        plan = construct(inst, mode, mask, guide=(model.cand, lp.x[model.x]))
+    if plan is None:
+        plan = construct(inst, mode, mask)
+    if plan is None:
+        return None, lp_bound
+    fixed = _assignment_model(model, plan)
+    polish = get_backend("highs").solve(
+        fixed.lm, options.with_(progress=None, time_limit=None if budget is None else budget * POLISH_SHARE),
+        start=fixed.vector_from_plan(plan))
+    if polish.status.has_solution and polish.x is not None:
+        better = fixed.plan_from_vector(polish.x)
+        if fixed.lm.objective_value(fixed.vector_from_plan(better)) < fixed.lm.objective_value(
+                fixed.vector_from_plan(plan)):
+            plan = better
+    return plan, lp_bound
+
+
+def _assignment_model(model: OffloadModel, plan: OffloadPlan) -> OffloadModel:
+    """The model with every order fixed to its (site, start) in ``plan``."""
+    from plantwise.offload.heuristics import _assignment_index
+    from plantwise.offload.model import Candidates
+
+    pos = _assignment_index(model.inst, model.cand, plan)
+    sub = Candidates(model.cand.order[pos], model.cand.site[pos], model.cand.start[pos])
+    return build_model(model.inst, model.mode, cand=sub)
 
 
 def _mask_of(model: OffloadModel) -> np.ndarray:
@@ -132,7 +185,7 @@ def _solve_one(
     model = build_model(inst, mode, site_mask=site_mask)
     timings["build"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    plan0 = construct(inst, mode, site_mask)
+    plan0, lp_bound = _warm_start(model, options)
     timings["construct"] = time.perf_counter() - t1
     warm = model.vector_from_plan(plan0) if plan0 is not None else None
     warm_obj = model.lm.objective_value(warm) if warm is not None else None
@@ -141,7 +194,7 @@ def _solve_one(
 
         options.progress(Progress(time.perf_counter() - t0, warm_obj, None, "constructive"))
     rest = options.with_(time_limit=options.remaining(time.perf_counter() - t0))
-    res = _run(model, method, rest, warm, warm_obj, plan0)
+    res = _run(model, method, rest, warm, warm_obj, plan0, lp_bound)
     # a backend that stops without beating the warm start still has the warm start
     if warm is not None and res.status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
         res.status, res.x, res.objective = SolveStatus.FEASIBLE, warm, warm_obj
