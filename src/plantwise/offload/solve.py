@@ -198,6 +198,11 @@ def _solve_one(
     # a backend that stops without beating the warm start still has the warm start
     if warm is not None and res.status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
         res.status, res.x, res.objective = SolveStatus.FEASIBLE, warm, warm_obj
+    if res.x is not None and res.status.has_solution:
+        # canonical form: a time-limited incumbent may pay for a lane-period that ships
+        # nothing; the plan drops it, so objective and verified cost agree
+        res.x = model.vector_from_plan(model.plan_from_vector(res.x))
+        res.objective = model.lm.objective_value(res.x)
     for k, v in res.timings.items():
         timings[k] = timings.get(k, 0.0) + v
     return model, res, timings
