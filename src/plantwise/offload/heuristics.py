@@ -162,6 +162,24 @@ def construct(
             sim.inflow[jj, n, depart - 1 + int(inst.transshipment_time[k, jj])] -= qty
         return None
 
+    def fits(i: int, j: int, s: int) -> bool:
+        """Place order i at (j, s) if the site's parts stay feasible as they are."""
+        cons = sim.consumption[j].copy()
+        cons[:, s - 1] += inst.parts_required[i]
+        if not sim.simulate(j, cons, sim.inflow[j], sim.outflow[j]).feasible:
+            return False
+        place(i, j, s)
+        return True
+
+    def repaired(i: int, j: int, s: int) -> bool:
+        """Place order i at (j, s) if transshipments into j can make its parts feasible."""
+        added = try_repair(i, j, s)
+        if added is None:
+            return False
+        shipments.extend(added)
+        place(i, j, s)
+        return True
+
     guided: dict[int, list[tuple[int, int]]] = {}
     if guide is not None:
         gc, weight = guide
@@ -177,38 +195,19 @@ def construct(
         for j, s in guided.get(int(i), []):
             if not (allowed[i, j] and s <= last[i, j] and s in free_starts(i, j)):
                 continue
-            cons = sim.consumption[j].copy()
-            cons[:, s - 1] += inst.parts_required[i]
-            if sim.simulate(j, cons, sim.inflow[j], sim.outflow[j]).feasible:
-                place(i, j, s)
-                placed = True
-                break
-            added = try_repair(i, j, s)
-            if added is not None:
-                shipments.extend(added)
-                place(i, j, s)
+            if fits(i, j, s) or repaired(i, j, s):
                 placed = True
                 break
         for j in [] if placed else sites:
-            starts = free_starts(i, j)
-            for s in starts[:8]:
-                cons = sim.consumption[j].copy()
-                cons[:, s - 1] += inst.parts_required[i]
+            for s in free_starts(i, j)[:8]:
                 station_ok.append((j, int(s)))
-                if sim.simulate(j, cons, sim.inflow[j], sim.outflow[j]).feasible:
-                    place(i, j, int(s))
+                if fits(i, j, int(s)):
                     placed = True
                     break
             if placed:
                 break
         if not placed:
-            for j, s in station_ok:
-                added = try_repair(i, j, s)
-                if added is not None:
-                    shipments.extend(added)
-                    place(i, j, s)
-                    placed = True
-                    break
+            placed = any(repaired(i, j, s) for j, s in station_ok)
         if not placed:
             return None
 
