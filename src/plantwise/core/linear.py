@@ -129,10 +129,7 @@ class LinearModel:
 
     def fix(self, columns: np.ndarray, values: np.ndarray) -> None:
         """Fix ``x[columns] = values`` by tightening both bounds."""
-        lower, upper = self.lower, self.upper
-        lower[columns] = values
-        upper[columns] = values
-        self._set_bounds(lower, upper)
+        self.set_bounds(columns, values, values)
 
     def set_bounds(self, columns: np.ndarray, lower: np.ndarray | float, upper: np.ndarray | float) -> None:
         low, up = self.lower, self.upper
