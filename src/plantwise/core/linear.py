@@ -143,6 +143,13 @@ class LinearModel:
         self._cost = [self.cost]
         self._integer = [self.integer]
 
+    def add_cost(self, columns: np.ndarray, values: np.ndarray | float) -> None:
+        """Add ``values`` to the objective coefficients of ``columns`` (duplicates summed)."""
+        cost = self.cost
+        np.add.at(cost, np.asarray(columns, dtype=np.int64), values)
+        self._cost = [cost]
+        self._lower, self._upper, self._integer = [self.lower], [self.upper], [self.integer]
+
     def objective_value(self, x: np.ndarray) -> float:
         return float(self.cost @ x + self.offset)
 

@@ -75,6 +75,7 @@ class SolveResult:
     timings: dict[str, float] = field(default_factory=dict)
     x: np.ndarray | None = None
     message: str = ""
+    row_dual: np.ndarray | None = None  # LP solves: dual values of the rows (solver's sign convention)
     node_count: int | None = None
 
     @property

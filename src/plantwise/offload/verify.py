@@ -19,46 +19,23 @@ is the cost. Families named in violations:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from plantwise.core.verification import COST_TOLERANCE, Violation  # noqa: F401  (re-exported)
+from plantwise.core.verification import Verification as BaseVerification
 from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.plan import OffloadPlan
 
-COST_TOLERANCE = 1e-6  # relative
-
-
-@dataclass(frozen=True)
-class Violation:
-    family: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"[{self.family}] {self.message}"
-
 
 @dataclass
-class Verification:
-    violations: list[Violation] = field(default_factory=list)
-    cost_breakdown: dict[str, float] = field(default_factory=dict)
+class Verification(BaseVerification):
+    """The shared verification result plus the recomputed parts stock and lane-periods."""
+
     stock: np.ndarray | None = None  # [J, N, T] recomputed end-of-period stock
     lane_periods: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations
-
-    @property
-    def total_cost(self) -> float:
-        return float(sum(self.cost_breakdown.values()))
-
-    def families(self) -> set[str]:
-        return {v.family for v in self.violations}
-
-    def add(self, family: str, message: str) -> None:
-        self.violations.append(Violation(family, message))
 
 
 def _numeric(frame: pd.DataFrame, columns: list[str], file: str, out: Verification) -> pd.DataFrame | None:

@@ -22,7 +22,7 @@ class HighsBackend(Backend):
         h = highspy.Highs()
         return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
-    def _build(self, model: LinearModel, relax: bool) -> highspy.Highs:
+    def build(self, model: LinearModel, relax: bool) -> highspy.Highs:
         a = model.matrix("csc")
         lp = highspy.HighsLp()
         lp.num_col_ = model.num_vars
@@ -57,7 +57,7 @@ class HighsBackend(Backend):
         relax: bool = False,
     ) -> SolveResult:
         t0 = time.perf_counter()
-        h = self._build(model, relax)
+        h = self.build(model, relax)
         h.setOptionValue("output_flag", bool(options.log))
         if options.time_limit is not None:
             h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
@@ -82,9 +82,9 @@ class HighsBackend(Backend):
         t1 = time.perf_counter()
         h.run()
         solve_seconds = time.perf_counter() - t1
-        return self._result(h, model, relax, {"build": build_seconds, "solve": solve_seconds})
+        return self.result(h, model, relax, {"build": build_seconds, "solve": solve_seconds})
 
-    def _result(
+    def result(
         self, h: highspy.Highs, model: LinearModel, relax: bool, timings: dict[str, float]
     ) -> SolveResult:
         status = h.getModelStatus()
@@ -92,7 +92,11 @@ class HighsBackend(Backend):
         info = h.getInfo()
         is_mip = (not relax) and bool(model.integer.any())
         has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
-        x = np.asarray(h.getSolution().col_value, dtype=float) if has_sol else None
+        solution = h.getSolution()
+        x = np.asarray(solution.col_value, dtype=float) if has_sol else None
+        row_dual = None
+        if not is_mip and has_sol and solution.dual_valid:
+            row_dual = np.asarray(solution.row_dual, dtype=float)
         objective = float(info.objective_function_value) if has_sol else None
         if is_mip:
             bound = float(info.mip_dual_bound)
@@ -124,4 +128,5 @@ class HighsBackend(Backend):
             x=x,
             message=h.modelStatusToString(status),
             node_count=int(info.mip_node_count) if is_mip else None,
+            row_dual=row_dual,
         )

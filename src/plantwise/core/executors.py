@@ -1,0 +1,200 @@
+"""Run independent tasks in-process, in a local process pool, or on Ray — behind one interface.
+
+Every executor maps a function over a sequence and returns the results **in input order**::
+
+    with get_executor("process", workers=2) as ex:
+        costs = ex.map(evaluate_scenario, scenarios)
+
+Rules for ``fn``: for :class:`ProcessExecutor` and :class:`RayExecutor` it must be picklable,
+i.e. a top-level function (or a ``functools.partial`` of one) importable by the worker
+processes; items and results must be picklable too. :class:`SerialExecutor` has no such
+restriction and is the default.
+
+Ray is an optional dependency (``pip install 'plantwise[ray]'``); it is imported only when a
+:class:`RayExecutor` is created.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from types import ModuleType, TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "ProcessExecutor",
+    "RayExecutor",
+    "SerialExecutor",
+    "get_executor",
+]
+
+EXECUTORS = ("serial", "process", "ray")
+
+_RAY_MISSING = "Ray is not installed: pip install 'plantwise[ray]'"
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs independent tasks; ``map`` returns results in the order of ``items``."""
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class _ExecutorBase:
+    """Context-manager plumbing shared by the concrete executors."""
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the workers (idempotent)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class SerialExecutor(_ExecutorBase):
+    """Runs every task in the calling process, one after the other (the default)."""
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        return [fn(item) for item in items]
+
+    def __repr__(self) -> str:
+        return "SerialExecutor()"
+
+
+def _default_mp_context() -> multiprocessing.context.BaseContext:
+    # 'fork' is unsafe in a process that runs threads (HiGHS, OR-Tools, BLAS); 'forkserver' is
+    # safe and starts workers quickly on Linux, 'spawn' is the portable fallback elsewhere.
+    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    return multiprocessing.get_context(method)
+
+
+class ProcessExecutor(_ExecutorBase):
+    """Runs tasks in a local pool of ``workers`` processes (default: ``os.cpu_count()``).
+
+    The pool uses the ``forkserver`` start method on Linux and ``spawn`` elsewhere, so ``fn``
+    must be a picklable top-level function. The pool starts lazily on the first ``map`` and
+    is reused until :meth:`close`.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        items = list(items)
+        if not items:
+            return []
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_default_mp_context())
+        chunksize = max(1, len(items) // (4 * self.workers))
+        return list(self._pool.map(fn, items, chunksize=chunksize))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __repr__(self) -> str:
+        return f"ProcessExecutor(workers={self.workers})"
+
+
+def _import_ray() -> ModuleType:
+    try:
+        return importlib.import_module("ray")
+    except ImportError as err:
+        raise RuntimeError(_RAY_MISSING) from err
+
+
+def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
+    return fn(item)
+
+
+class RayExecutor(_ExecutorBase):
+    """Runs tasks as Ray remote tasks, locally or on a cluster at ``address``.
+
+    If Ray is not initialised yet, the constructor starts it with
+    ``ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+    ignore_reinit_error=True)`` (or connects to ``address``) and shuts it down again on
+    :meth:`close`; a Ray runtime started by someone else is left running. Start-up takes a
+    few seconds, so reuse one executor for many ``map`` calls.
+
+    Ray pickles ``fn`` *by reference* when it lives in an importable module, so the workers
+    must be able to import that module: functions in ``plantwise`` (or any installed package)
+    and in the ``__main__`` script work as they are; for a module the workers cannot import
+    (e.g. a pytest test module), call ``ray.cloudpickle.register_pickle_by_value(module)``.
+    """
+
+    def __init__(self, num_cpus: int | None = None, address: str | None = None) -> None:
+        self._ray = _import_ray()
+        self.num_cpus = num_cpus
+        self.address = address
+        self._owns_ray = False
+        self._apply: Any = None
+        if not self._ray.is_initialized():
+            if address is None:
+                self._ray.init(
+                    num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True
+                )
+            else:
+                # an existing cluster fixes its own resources: num_cpus/include_dashboard are not allowed
+                self._ray.init(address=address, log_to_driver=False, ignore_reinit_error=True)
+            self._owns_ray = True
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        items = list(items)
+        if not items:
+            return []
+        # `ray.remote` only accepts plain functions; routing every call through one importable
+        # trampoline also admits partials and callable objects. `fn` is shipped once via `put`.
+        if self._apply is None:
+            self._apply = self._ray.remote(_apply)
+        fn_ref = self._ray.put(fn)
+        refs = [self._apply.remote(fn_ref, item) for item in items]
+        return list(self._ray.get(refs))
+
+    def close(self) -> None:
+        if self._owns_ray and self._ray.is_initialized():
+            self._ray.shutdown()
+        self._owns_ray = False
+
+    def __repr__(self) -> str:
+        return f"RayExecutor(num_cpus={self.num_cpus}, address={self.address!r})"
+
+
+def get_executor(name: str, workers: int | None = None) -> Executor:
+    """Return the executor called ``name`` (``"serial"``, ``"process"`` or ``"ray"``).
+
+    ``workers`` is the pool size for ``"process"`` and ``num_cpus`` for ``"ray"``; it is
+    ignored by ``"serial"``.
+    """
+    key = name.strip().lower()
+    if key == "serial":
+        return SerialExecutor()
+    if key == "process":
+        return ProcessExecutor(workers)
+    if key == "ray":
+        return RayExecutor(num_cpus=workers)
+    raise ValueError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")

@@ -1,0 +1,212 @@
+r"""The integrated production + distribution + transfer MILP (document 001, Eq. 6-14 made coherent).
+
+Sets: line-SKU pairs :math:`k` (line :math:`l(k)`, output position :math:`a(k)`), plant
+positions :math:`a` (plant-SKU), DC positions :math:`b` (DC-SKU), shipment arcs
+:math:`e = (a \to b)` with lead time :math:`L_e`, transfer arcs :math:`f = (a \to a')` with
+lead time :math:`L_f`, days :math:`t = 1..T`.
+
+Variables (all :math:`\ge 0`): production :math:`x_{kt}`, lot indicator :math:`y_{kt} \in
+\{0,1\}` (only for pairs with an MOQ, a setup time or a setup cost), plant stock
+:math:`I_{at}`, DC stock :math:`I_{bt}` and DC backlog (stockout) :math:`B_{bt}`, shipments
+:math:`z_{et}` and transfers :math:`w_{ft}` leaving on day :math:`t` (only when they arrive
+by :math:`T`), and for every position :math:`q` and day the deviations :math:`O_{qt}` (over
+target), :math:`U_{qt}` (under target), :math:`M_{qt}` (under minimum).
+
+.. math::
+
+    \min \sum_{q,t} (h_q I_{qt} + c_{OT} O_{qt} + c_{UT} U_{qt} + c_{UM} M_{qt})
+         + \sum_{b,t} c_B B_{bt} + \sum_{e,t} c_e z_{et} + \sum_{f,t} c_f w_{ft}
+         + \sum_{k,t} s_k y_{kt}
+
+subject to
+
+* plant balance: :math:`I_{at} = I_{a,t-1} + \sum_{k: a(k)=a} x_{kt} + \sum_{f \to a}
+  w_{f,t-L_f} - \sum_{e: a \to} z_{et} - \sum_{f: a \to} w_{ft}` (plant stock never
+  negative: shipments are limited by plant stock);
+* DC balance (backlog): :math:`I_{bt} - B_{bt} = I_{b,t-1} - B_{b,t-1} + \sum_{e \to b}
+  z_{e,t-L_e} - D_{bt}`; :math:`B \equiv 0` when stockouts are not allowed;
+* target deviation: :math:`I_{qt} - O_{qt} + U_{qt} = I^{target}_q`; minimum:
+  :math:`I_{qt} + M_{qt} \ge I^{min}_q`;
+* line hours: :math:`\sum_{k: l(k)=l} (x_{kt}/r_k + \sigma_k y_{kt}) \le H_{lt}`;
+* MOQ as a tight semi-continuous pair: :math:`m_k y_{kt} \le x_{kt} \le u_{kt} y_{kt}`
+  with :math:`u_{kt} = r_k (H_{l(k)t} - \sigma_k)^+`, further capped by
+  :math:`\max(m_k, \text{remaining network demand of the SKU from } t)` for SKUs with no
+  target or minimum anywhere (there, a larger lot only adds end stock and cost).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from plantwise.core.linear import LinearModel
+from plantwise.e2e.instance import E2EInstance
+
+
+@dataclass
+class E2EModel:
+    """The linear model plus the column/row index arrays to read a plan back."""
+
+    instance: E2EInstance
+    model: LinearModel
+    x: np.ndarray  # [K, T] columns
+    y: np.ndarray  # [K, T] columns, -1 where a pair has no lot indicator
+    binary_pairs: np.ndarray  # [K] bool
+    plant_stock: np.ndarray  # [A, T]
+    dc_stock: np.ndarray  # [B, T]
+    backlog: np.ndarray  # [B, T]
+    ship: np.ndarray  # [E, T]
+    move: np.ndarray  # [F, T]
+    x_upper: np.ndarray  # [K, T]
+
+    @property
+    def integer_columns(self) -> np.ndarray:
+        return self.y[self.binary_pairs].ravel()
+
+
+def _grid(first: np.ndarray, count: int, T: int) -> np.ndarray:
+    """Columns of a [count, T] block starting at ``first[0]``."""
+    return (first[0] + np.arange(count * T)).reshape(count, T) if count else np.zeros((0, T), dtype=np.int64)
+
+
+def production_upper(inst: E2EInstance) -> np.ndarray:
+    """Upper bound :math:`u_{kt}` on a lot (see module docstring), [K, T]."""
+    T = inst.horizon
+    cap = inst.pair_capacity()
+    S = len(inst.skus)
+    # SKUs with no target and no minimum anywhere: a lot beyond the remaining network demand
+    # only adds stock that nothing needs, so it can be capped without losing an optimum
+    no_target = np.ones(S, dtype=bool)
+    for sku, target, minimum in ((inst.plant_pos_sku, inst.plant_target, inst.plant_minimum),
+                                 (inst.dc_pos_sku, inst.dc_target, inst.dc_minimum)):
+        has = (target > 0) | (minimum > 0)
+        no_target[sku[has]] = False
+    sku_demand = np.zeros((S, T))
+    np.add.at(sku_demand, inst.dc_pos_sku, inst.demand)
+    remaining = np.cumsum(sku_demand[:, ::-1], axis=1)[:, ::-1]  # demand from t to T
+    need = np.maximum(remaining[inst.pair_sku], inst.moq[:, None])
+    capped = np.where(no_target[inst.pair_sku][:, None], np.minimum(cap, need), cap)
+    return capped
+
+
+def build_model(inst: E2EInstance, relax: bool = False) -> E2EModel:
+    """Assemble the integrated MILP (vectorised; see the module docstring)."""
+    T = inst.horizon
+    K, A, B = inst.num_pairs, inst.num_plant_positions, inst.num_dc_positions
+    E, F = len(inst.ship_from), len(inst.move_from)
+    pen = inst.penalties
+    m = LinearModel(name=inst.name)
+    days = np.arange(T)
+
+    # ---------------------------------------------------------------- variables
+    upper = production_upper(inst)
+    binary_pairs = (inst.moq > 0) | (inst.setup_hours > 0) | (inst.setup_cost > 0)
+    x = _grid(m.add_vars("production", K * T, 0.0, upper.ravel()), K, T)
+    nb = int(binary_pairs.sum())
+    y = np.full((K, T), -1, dtype=np.int64)
+    if nb:
+        y_upper = (upper[binary_pairs] >= np.maximum(inst.moq[binary_pairs, None], 1e-9)).astype(float)
+        y[binary_pairs] = _grid(
+            m.add_vars("lot", nb * T, 0.0, y_upper.ravel(), np.repeat(inst.setup_cost[binary_pairs], T),
+                       integer=not relax), nb, T)
+    hold_a = np.repeat(inst.holding_cost[inst.plant_pos_sku], T)
+    hold_b = np.repeat(inst.holding_cost[inst.dc_pos_sku], T)
+    Ia = _grid(m.add_vars("plant_stock", A * T, 0.0, np.inf, hold_a), A, T)
+    Oa = _grid(m.add_vars("plant_over", A * T, 0.0, np.inf, pen.over_target), A, T)
+    Ua = _grid(m.add_vars("plant_under", A * T, 0.0, np.repeat(inst.plant_target, T), pen.under_target), A, T)
+    Ma = _grid(m.add_vars("plant_below_min", A * T, 0.0, np.repeat(inst.plant_minimum, T), pen.under_minimum), A, T)
+    Ib = _grid(m.add_vars("dc_stock", B * T, 0.0, np.inf, hold_b), B, T)
+    Bb = _grid(m.add_vars("dc_backlog", B * T, 0.0, np.inf if inst.allow_stockout else 0.0, pen.stockout), B, T)
+    Ob = _grid(m.add_vars("dc_over", B * T, 0.0, np.inf, pen.over_target), B, T)
+    Ub = _grid(m.add_vars("dc_under", B * T, 0.0, np.repeat(inst.dc_target, T), pen.under_target), B, T)
+    Mb = _grid(m.add_vars("dc_below_min", B * T, 0.0, np.repeat(inst.dc_minimum, T), pen.under_minimum), B, T)
+    ship_ok = (days[None, :] + inst.ship_lead[:, None] <= T - 1).astype(float)
+    z = _grid(m.add_vars("shipment", E * T, 0.0, np.where(ship_ok.ravel() > 0, np.inf, 0.0),
+                         np.repeat(inst.ship_cost, T)), E, T)
+    move_ok = (days[None, :] + inst.move_lead[:, None] <= T - 1).astype(float)
+    w = _grid(m.add_vars("transfer", F * T, 0.0, np.where(move_ok.ravel() > 0, np.inf, 0.0),
+                         np.repeat(inst.move_cost, T)), F, T)
+
+    # ---------------------------------------------------------------- plant balance
+    rows, cols, vals = [], [], []
+
+    def put(r: np.ndarray, c: np.ndarray, v: float | np.ndarray) -> None:
+        rows.append(np.asarray(r, np.int64).ravel())
+        cols.append(np.asarray(c, np.int64).ravel())
+        vals.append(np.broadcast_to(np.asarray(v, float), np.asarray(r).shape).ravel())
+
+    arow = (np.arange(A)[:, None] * T + days[None, :])  # row of (a, t)
+    put(arow, Ia, 1.0)
+    put(arow[:, 1:], Ia[:, :-1], -1.0)
+    put(arow[inst.pair_position], x, -1.0)
+    put(arow[inst.ship_from], z, 1.0)
+    put(arow[inst.move_from], w, 1.0)
+    if F:  # arrival of transfer f on day t + L_f
+        arrive = days[None, :] + inst.move_lead[:, None]
+        ok = arrive <= T - 1
+        put(inst.move_to[:, None].repeat(T, 1)[ok] * T + arrive[ok], w[ok], -1.0)
+    rhs = np.zeros((A, T))
+    rhs[:, 0] = inst.plant_initial
+    m.add_rows("plant_balance", A * T, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+               rhs.ravel(), rhs.ravel())
+
+    # ---------------------------------------------------------------- DC balance
+    rows, cols, vals = [], [], []
+    brow = np.arange(B)[:, None] * T + days[None, :]
+    put(brow, Ib, 1.0)
+    put(brow, Bb, -1.0)
+    put(brow[:, 1:], Ib[:, :-1], -1.0)
+    put(brow[:, 1:], Bb[:, :-1], 1.0)
+    if E:
+        arrive = days[None, :] + inst.ship_lead[:, None]
+        ok = arrive <= T - 1
+        put(inst.ship_to[:, None].repeat(T, 1)[ok] * T + arrive[ok], z[ok], -1.0)
+    rhs = -inst.demand.copy()
+    rhs[:, 0] += inst.dc_initial
+    m.add_rows("dc_balance", B * T, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+               rhs.ravel(), rhs.ravel())
+
+    # ---------------------------------------------------------------- targets and minimums
+    for tag, stock, over, under, below, target, minimum, n in (
+        ("plant", Ia, Oa, Ua, Ma, inst.plant_target, inst.plant_minimum, A),
+        ("dc", Ib, Ob, Ub, Mb, inst.dc_target, inst.dc_minimum, B),
+    ):
+        r = np.arange(n * T).reshape(n, T)
+        tgt = np.repeat(target, T)
+        m.add_rows(f"{tag}_target", n * T, np.concatenate([r.ravel()] * 3),
+                   np.concatenate([stock.ravel(), over.ravel(), under.ravel()]),
+                   np.concatenate([np.ones(n * T), -np.ones(n * T), np.ones(n * T)]), tgt, tgt)
+        m.add_rows(f"{tag}_minimum", n * T, np.concatenate([r.ravel()] * 2),
+                   np.concatenate([stock.ravel(), below.ravel()]), 1.0, np.repeat(minimum, T), np.inf)
+
+    # ---------------------------------------------------------------- line hours
+    L = len(inst.lines)
+    lrow = inst.pair_line[:, None] * T + days[None, :]
+    hr_rows = [lrow.ravel()]
+    hr_cols = [x.ravel()]
+    hr_vals = [np.repeat(1.0 / inst.rate, T)]
+    if nb:
+        sh = binary_pairs & (inst.setup_hours > 0)
+        hr_rows.append(lrow[sh].ravel())
+        hr_cols.append(y[sh].ravel())
+        hr_vals.append(np.repeat(inst.setup_hours[sh], T))
+    m.add_rows("line_hours", L * T, np.concatenate(hr_rows), np.concatenate(hr_cols), np.concatenate(hr_vals),
+               -np.inf, inst.hours.ravel())
+
+    # ---------------------------------------------------------------- lots: MOQ and setup link
+    if nb:
+        xb, yb = x[binary_pairs].ravel(), y[binary_pairs].ravel()
+        ub = upper[binary_pairs].ravel()
+        r = np.arange(nb * T)
+        m.add_rows("lot_upper", nb * T, np.concatenate([r, r]), np.concatenate([xb, yb]),
+                   np.concatenate([np.ones(nb * T), -ub]), -np.inf, 0.0)
+        has_moq = np.repeat(inst.moq[binary_pairs] > 0, T)
+        if has_moq.any():
+            n = int(has_moq.sum())
+            r = np.arange(n)
+            m.add_rows("lot_minimum", n, np.concatenate([r, r]), np.concatenate([xb[has_moq], yb[has_moq]]),
+                       np.concatenate([np.ones(n), -np.repeat(inst.moq[binary_pairs], T)[has_moq]]), 0.0, np.inf)
+
+    return E2EModel(instance=inst, model=m, x=x, y=y, binary_pairs=binary_pairs, plant_stock=Ia, dc_stock=Ib,
+                    backlog=Bb, ship=z, move=w, x_upper=upper)
