@@ -249,6 +249,15 @@ def demo(
     raise typer.Exit(code)
 
 
+def _register_families() -> None:
+    from plantwise.cli_e2e import e2e_app
+
+    app.add_typer(e2e_app, name="e2e")
+
+
+_register_families()
+
+
 def main() -> None:
     try:
         app()

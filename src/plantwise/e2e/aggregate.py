@@ -24,8 +24,14 @@ import numpy as np
 from plantwise.e2e.instance import E2EInstance
 
 
-def aggregate(inst: E2EInstance, plants: list[int] | None = None) -> E2EInstance:
-    """The pooled instance (optionally only the given plants, without transfers when one)."""
+def aggregate(inst: E2EInstance, plants: list[int] | None = None, plant_requirements: bool = False) -> E2EInstance:
+    """The pooled instance (optionally only the given plants, without transfers when one).
+
+    With ``plant_requirements`` each DC's demand is moved earlier by the lead time of the
+    cheapest lane into the DC from its serving plant (demand the lead time puts before day 1
+    stays on day 1): the day the plant must have the stock, as the document's
+    pre-processing turns DC requirements into plant requirements. That instance is a
+    planning approximation, no longer a relaxation."""
     keep_plants = list(range(len(inst.plants))) if plants is None else list(plants)
     keep_p = np.zeros(len(inst.plants), dtype=bool)
     keep_p[keep_plants] = True
@@ -51,7 +57,19 @@ def aggregate(inst: E2EInstance, plants: list[int] | None = None) -> E2EInstance
     np.add.at(initial, b_pool[b_ok], inst.dc_initial[b_ok])
     np.add.at(target, b_pool[b_ok], inst.dc_target[b_ok])
     np.add.at(minimum, b_pool[b_ok], inst.dc_minimum[b_ok])
-    np.add.at(demand, b_pool[b_ok], inst.demand[b_ok])
+    dc_demand = inst.demand
+    if plant_requirements:
+        lead = np.zeros(len(inst.dcs), dtype=np.int64)
+        serving = inst.lane_plant == inst.dc_plant[inst.lane_dc]
+        for r in np.flatnonzero(serving)[np.argsort(-inst.lane_cost[serving], kind="stable")]:
+            lead[inst.lane_dc[r]] = inst.lane_lead[r]  # cheapest lane written last
+        shift = lead[inst.dc_pos_dc]
+        dc_demand = np.zeros_like(inst.demand)
+        for d in np.unique(shift):
+            rows = shift == d
+            dc_demand[rows, : T - d] += inst.demand[rows, d:]
+            dc_demand[rows, 0] += inst.demand[rows, :d].sum(axis=1)
+    np.add.at(demand, b_pool[b_ok], dc_demand[b_ok])
     # lines of the kept plants
     l_keep = np.flatnonzero(keep_p[inst.line_plant])
     new_line = np.full(len(inst.lines), -1, dtype=np.int64)

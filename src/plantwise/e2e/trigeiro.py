@@ -87,8 +87,8 @@ class _Reader:
             tokens.extend((w, self.pos) for w in words)
         return tokens
 
-    def numbers(self, count: int, what: str, names: tuple[str, ...] | None = None) -> tuple[list[float], int]:
-        """The next record as floats and the line it starts on."""
+    def numbers(self, count: int, what: str, names: tuple[str, ...] | None = None) -> tuple[list[float], list[int]]:
+        """The next record as floats, and the line of each."""
         tokens = self.record(count, what)
         values = []
         for j, (tok, line) in enumerate(tokens):
@@ -100,7 +100,7 @@ class _Reader:
             if not math.isfinite(v):
                 raise self.fail(line, f"{what}: {label} is {tok!r}, not a finite number")
             values.append(v)
-        return values, tokens[0][1]
+        return values, [line for _, line in tokens]
 
 
 def _count(value: float, name: str, reader: _Reader, line: int) -> int:
@@ -118,30 +118,30 @@ def read_trigeiro(path: str | Path) -> E2EInstance:
     """
     path = Path(path)
     rd = _Reader(path)
-    (n_raw, t_raw), line = rd.numbers(2, "the header 'nItems nPeriods'", ("nItems", "nPeriods"))
-    n = _count(n_raw, "nItems", rd, line)
-    T = _count(t_raw, "nPeriods", rd, line)
+    (n_raw, t_raw), lines = rd.numbers(2, "the header 'nItems nPeriods'", ("nItems", "nPeriods"))
+    n = _count(n_raw, "nItems", rd, lines[0])
+    T = _count(t_raw, "nPeriods", rd, lines[1])
     rd.numbers(1, "the unit production cost c", ("c",))
-    (cap,), line = rd.numbers(1, "the capacity CAP", ("CAP",))
+    (cap,), lines = rd.numbers(1, "the capacity CAP", ("CAP",))
     if cap <= 0:
-        raise rd.fail(line, f"capacity CAP must be > 0, got {cap:g}")
+        raise rd.fail(lines[0], f"capacity CAP must be > 0, got {cap:g}")
     items = np.zeros((n, 4))
     for i in range(n):
         what = f"item {i + 1} 'a h st sc'"
-        values, line = rd.numbers(4, what, ITEM_FIELDS)
-        a, h, st, sc = values
-        if a <= 0:
-            raise rd.fail(line, f"{what}: capacity use per unit a must be > 0, got {a:g}")
-        for name, v in (("h", h), ("st", st), ("sc", sc)):
-            if v < 0:
-                raise rd.fail(line, f"{what}: {name} must be >= 0, got {v:g}")
+        values, lines = rd.numbers(4, what, ITEM_FIELDS)
+        if values[0] <= 0:
+            raise rd.fail(lines[0], f"{what}: capacity use per unit a must be > 0, got {values[0]:g}")
+        for j in (1, 2, 3):
+            if values[j] < 0:
+                raise rd.fail(lines[j], f"{what}: {ITEM_FIELDS[j]} must be >= 0, got {values[j]:g}")
         items[i] = values
     demand = np.zeros((n, T))
     for t in range(T):
         what = f"the demand of period {t + 1}"
-        values, line = rd.numbers(n, what)
-        if min(values) < 0:
-            raise rd.fail(line, f"{what}: negative demand {min(values):g}")
+        values, lines = rd.numbers(n, what)
+        for i, v in enumerate(values):
+            if v < 0:
+                raise rd.fail(lines[i], f"{what}: item {i + 1} has negative demand {v:g}")
         demand[:, t] = values
     # the rest of the file (a text footer in the published sets) is ignored
 

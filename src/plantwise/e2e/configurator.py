@@ -1,0 +1,589 @@
+r"""Document 001's three-phase hybrid configurator (Figure 7), on pymoo GA and PSO.
+
+Flow (each per-plant step runs the plants through the executor, so in parallel locally or
+on Ray):
+
+1. **First capacity check** — a GA per plant on the plant's production problem with its
+   targets, without MOQ and with line hours *soft* (overtime allowed at a price), so the
+   plan shows the hours the requirements need. Daily utilisation = hours used / hours
+   available. A plant *fits* when no line-day exceeds 100 %.
+2. Both fit: **phase 1** — a refining GA per plant (55 generations) with MOQ and hard line
+   hours, then a GA for distribution.
+3. Otherwise **reduce safety stock** (targets and minimums x ``safety_stock_factor``,
+   default 0: demand only) and run the GA per plant again: the **second capacity check**.
+4. Both fit: **phase 2** — a PSO per plant with MOQ, hard hours and the full targets,
+   inside bounds set by the GA's plan, then a PSO for distribution.
+5. Otherwise **phase 3** — a joint GA over both plants' lines with inter-plant transfers,
+   a joint PSO inside the GA's bounds, then a PSO for distribution.
+
+Production problem (document Eq. 6-11, corrected balance): for each plant the DCs are
+pooled (:mod:`plantwise.e2e.aggregate`); decision vector = production of every line-SKU
+pair and day (plus transfers of every SKU and day in phase 3). Cost of a vector =
+holding + over-target + under-target + under-minimum + stockout (backlog) penalties of
+the pooled stock, setup and transfer cost, and in the capacity checks an overtime price
+of ``penalties.under_target`` per unit of line output beyond the available hours.
+
+Distribution problem (Eq. 12-14 made coherent): with production and transfers fixed,
+the decision vector is every shipment (arc, day); its cost is the integrated plan's cost
+(:func:`plantwise.e2e.evaluate.simulate`), so the configurator's final cost is exactly
+what the verifier recomputes.
+
+Repairs keep every evaluated vector feasible: production clipped to the pair's capacity,
+lots below half the MOQ dropped and the rest raised to the MOQ, line-days over their
+hours scaled down (then lots now below the MOQ dropped); transfers and shipments limited
+to the stock the plant has that day. Seeds come from constructive heuristics
+(:func:`production_seed`, :func:`distribution_seed`): lot-for-lot requirements to reach
+the targets, levelled backwards into earlier free hours; in phase 3 the share of plant
+A's requirement beyond its hours made at the other plant and transferred.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from plantwise.core.executors import Executor, SerialExecutor
+from plantwise.e2e.aggregate import aggregate, pooled_pairs
+from plantwise.e2e.evaluate import simulate
+from plantwise.e2e.instance import E2EInstance
+from plantwise.meta import GAParams, MetaResult, PSOParams, VectorProblem, run_ga, run_pso
+
+UTILISATION_TOLERANCE = 1e-6
+PSO_BOUND_FACTOR = 1.5  # PSO searches production in [0, max(1.5 x GA plan, MOQ)]
+
+
+@dataclass(frozen=True)
+class ConfiguratorParams:
+    """The document's parameters (Tables 11 and 19) and the safety-stock reduction."""
+
+    ga: GAParams = field(default_factory=GAParams)
+    refine_generations: int = 55
+    pso: PSOParams = field(default_factory=PSOParams)
+    safety_stock_factor: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ga": asdict(self.ga), "refine_generations": self.refine_generations, "pso": asdict(self.pso),
+                "safety_stock_factor": self.safety_stock_factor}
+
+
+@dataclass
+class Step:
+    """One step of the configurator's path."""
+
+    name: str
+    phase: int | None
+    algorithm: str
+    plants: list[str]
+    seconds: float
+    cost: float | None = None
+    evaluations: int = 0
+    utilisation: dict[str, list[float]] | None = None  # plant -> daily utilisation (checks)
+    fits: dict[str, bool] | None = None
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class ConfiguratorOutcome:
+    production: np.ndarray  # [K, T] of the full instance
+    shipments: np.ndarray  # [E, T]
+    transfers: np.ndarray  # [F, T]
+    cost: float
+    phase: int
+    path: list[Step]
+    seconds: float
+
+
+# ====================================================================== production problem
+class ProductionProblem:
+    """The pooled production problem of one plant (or both, with transfers) as vectors."""
+
+    def __init__(self, pooled: E2EInstance, moq: bool, hard_capacity: bool, target_factor: float = 1.0,
+                 transfers: bool = False):
+        self.inst = pooled
+        self.moq = moq
+        self.hard = hard_capacity
+        self.T = pooled.horizon
+        self.K = pooled.num_pairs
+        self.F = len(pooled.move_from) if transfers else 0
+        self.target = pooled.dc_target * target_factor
+        self.minimum = pooled.dc_minimum * target_factor
+        self.cap = pooled.pair_capacity()
+        self.overtime_price = pooled.penalties.under_target  # per unit made beyond the hours
+        days = np.arange(self.T)
+        if self.F:
+            self.move_ok = days[None, :] + pooled.move_lead[:, None] < self.T
+        # pooled position index of each pair (pool DC position b == plant position a here)
+        self.position = pooled.pair_position
+
+    @property
+    def n_var(self) -> int:
+        return (self.K + self.F) * self.T
+
+    def split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = X.shape[0]
+        prod = X[:, : self.K * self.T].reshape(n, self.K, self.T)
+        move = X[:, self.K * self.T:].reshape(n, self.F, self.T)
+        return prod, move
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        upper = [self.cap.ravel()]
+        if self.F:
+            total = self.inst.dc_initial.sum() + self.cap.sum()
+            upper.append(np.where(self.move_ok, total, 0.0).ravel())
+        up = np.concatenate(upper)
+        return np.zeros_like(up), up
+
+    def stocks(self, prod: np.ndarray, move: np.ndarray) -> np.ndarray:
+        """Net pooled stock [n, A, T] (negative = backlog)."""
+        inst = self.inst
+        n = prod.shape[0]
+        flow = np.zeros((n, inst.num_dc_positions, self.T))
+        np.add.at(flow, (slice(None), self.position), prod)
+        if self.F:
+            np.add.at(flow, (slice(None), inst.move_from), -move)
+            arrive = np.zeros_like(move)
+            lead = inst.move_lead
+            for f in range(self.F):  # F is small (SKUs x lanes), T-slices are vector ops
+                if lead[f] < self.T:
+                    arrive[:, f, lead[f]:] = move[:, f, : self.T - lead[f]]
+            np.add.at(flow, (slice(None), inst.move_to), arrive)
+        flow -= inst.demand[None]
+        return inst.dc_initial[None, :, None] + np.cumsum(flow, axis=2)
+
+    def hours(self, prod: np.ndarray) -> np.ndarray:
+        inst = self.inst
+        lots = prod > 1e-6
+        per_pair = prod / inst.rate[None, :, None] + inst.setup_hours[None, :, None] * lots
+        hours = np.zeros((prod.shape[0], len(inst.lines), self.T))
+        np.add.at(hours, (slice(None), inst.pair_line), per_pair)
+        return hours
+
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        inst, pen = self.inst, self.inst.penalties
+        prod, move = self.split(X)
+        net = self.stocks(prod, move)
+        on_hand = np.maximum(net, 0.0)
+        backlog = np.maximum(-net, 0.0)
+        holding = inst.holding_cost[inst.dc_pos_sku][None, :, None]
+        cost = (holding * on_hand).sum(axis=(1, 2))
+        cost += pen.over_target * np.maximum(on_hand - self.target[None, :, None], 0).sum(axis=(1, 2))
+        cost += pen.under_target * np.maximum(self.target[None, :, None] - on_hand, 0).sum(axis=(1, 2))
+        cost += pen.under_minimum * np.maximum(self.minimum[None, :, None] - on_hand, 0).sum(axis=(1, 2))
+        cost += pen.stockout * backlog.sum(axis=(1, 2))
+        cost += (inst.setup_cost[None, :, None] * (prod > 1e-6)).sum(axis=(1, 2))
+        if self.F:
+            cost += (inst.move_cost[None, :, None] * move).sum(axis=(1, 2))
+        if not self.hard:
+            over = np.maximum(self.hours(prod) - inst.hours[None], 0.0)
+            mean_rate = np.bincount(inst.pair_line, inst.rate, len(inst.lines)) / np.maximum(
+                np.bincount(inst.pair_line, minlength=len(inst.lines)), 1)
+            cost += self.overtime_price * (over * mean_rate[None, :, None]).sum(axis=(1, 2))
+        return cost
+
+    def repair(self, X: np.ndarray) -> np.ndarray:
+        inst = self.inst
+        X = np.clip(X, 0.0, None)
+        prod, move = self.split(X.copy())
+        prod = np.minimum(prod, self.cap[None])
+        moq = inst.moq[None, :, None]
+        if self.moq:
+            prod = np.where(prod < 0.5 * moq, 0.0, np.maximum(prod, moq))
+            prod = np.where(self.cap[None] < moq, 0.0, prod)
+        if self.hard:
+            hours = self.hours(prod)
+            factor = np.minimum(1.0, inst.hours[None] / np.maximum(hours, 1e-12))
+            prod = prod * factor[:, inst.pair_line, :]
+            if self.moq:
+                prod = np.where(prod < moq * (1 - 1e-9), 0.0, prod)
+            # setups can still overflow a line-day after scaling: drop its smallest lots
+            over = self.hours(prod) > inst.hours[None] + 1e-9
+            while over.any():
+                n_idx, l_idx, t_idx = np.nonzero(over)
+                for n, l, t in zip(n_idx, l_idx, t_idx, strict=True):
+                    ks = np.flatnonzero((inst.pair_line == l) & (prod[n, :, t] > 1e-6))
+                    prod[n, ks[np.argmin(prod[n, ks, t])], t] = 0.0
+                over = self.hours(prod) > inst.hours[None] + 1e-9
+        if self.F:
+            move = np.where(self.move_ok[None], move, 0.0)
+            move = self._limit_transfers(prod, move)
+        return np.concatenate([prod.reshape(X.shape[0], -1), move.reshape(X.shape[0], -1)], axis=1)
+
+    def _limit_transfers(self, prod: np.ndarray, move: np.ndarray) -> np.ndarray:
+        """Transfers leave only from stock on hand: scale a day's transfers of a position
+        down to what it holds after that day's production and earlier flows."""
+        move = move.copy()
+        for t in range(self.T):
+            net = self.stocks(prod, move)  # T is 14: one vector simulation per day
+            n = prod.shape[0]
+            prev = np.broadcast_to(self.inst.dc_initial, (n, net.shape[1])).copy() if t == 0 else net[:, :, t - 1]
+            out = np.zeros_like(prev)
+            np.add.at(out, (slice(None), self.inst.move_from), move[:, :, t])
+            made = np.zeros_like(prev)
+            np.add.at(made, (slice(None), self.position), prod[:, :, t])
+            avail = np.maximum(prev + made - self.inst.demand[None, :, t], 0.0)
+            factor = np.where(out > avail, avail / np.maximum(out, 1e-12), 1.0)
+            move[:, :, t] *= factor[:, self.inst.move_from]
+        return move
+
+    def problem(self, name: str, lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> VectorProblem:
+        lo, up = self.bounds()
+        return VectorProblem(lo if lower is None else lower, up if upper is None else upper, self.evaluate,
+                             self.repair, name)
+
+    def utilisation(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(per line-day, per plant-day) utilisation of the plan ``x``."""
+        prod, _ = self.split(x[None])
+        hours = self.hours(prod)[0]
+        inst = self.inst
+        line_util = hours / np.maximum(inst.hours, 1e-12)
+        plant_used = np.zeros((len(inst.plants), self.T))
+        plant_avail = np.zeros((len(inst.plants), self.T))
+        np.add.at(plant_used, inst.line_plant, hours)
+        np.add.at(plant_avail, inst.line_plant, inst.hours)
+        return line_util, plant_used / np.maximum(plant_avail, 1e-12)
+
+
+def production_seed(pp: ProductionProblem, other_plant_share: bool = False) -> np.ndarray:
+    """Constructive plan, built in three tiers of priority - first what keeps every pooled
+    position out of backlog, then what lifts it to its minimum, then to its target - each
+    tier using only the hours the earlier tiers left:
+
+    1. each position gets one pair (its SKU's line), largest requirement first, on the
+       eligible line least loaded relative to its hours;
+    2. lot-for-lot: day by day, a position below the tier's level (after the day's demand)
+       gets a lot of the shortfall, at least the MOQ when MOQs apply;
+    3. levelling, from the last day backwards: whole lots that overload a line-day move to
+       the day before; on the first day, lots that still do not fit are dropped, smallest
+       first - except with soft hours (the capacity checks), where they stay as overtime.
+
+    With ``other_plant_share`` (phase 3), what a plant then still lacks below its minimum
+    is made at the other plant with its hours left over and transferred (:func:`_cross_plant`).
+    """
+    inst, T = pp.inst, pp.T
+    A = inst.num_dc_positions
+    moq = inst.moq if pp.moq else np.zeros(pp.K)
+    requirement = np.maximum(inst.demand.sum(axis=1) + pp.target - inst.dc_initial, 0.0)
+    load = np.zeros(len(inst.lines))
+    capacity = inst.hours.sum(axis=1)
+    pair_of = np.full(A, -1, dtype=np.int64)
+    candidates: list[list[int]] = [[] for _ in range(A)]
+    for k in range(pp.K):
+        candidates[pp.position[k]].append(k)
+    for a in np.argsort(-requirement, kind="stable"):
+        if not candidates[a]:
+            continue
+        k = min(candidates[a], key=lambda k: (load[inst.pair_line[k]] + requirement[a] / inst.rate[k])
+                / max(capacity[inst.pair_line[k]], 1e-12))
+        pair_of[a] = k
+        load[inst.pair_line[k]] += requirement[a] / inst.rate[k]
+    has = pair_of >= 0
+    prod = np.zeros((pp.K, T))
+    free = inst.hours.copy()
+    for level in (np.zeros(A), pp.minimum, pp.target):
+        add = np.zeros((pp.K, T))
+        stock = inst.dc_initial.copy()
+        for t in range(T):
+            made = np.zeros(A)
+            np.add.at(made, pp.position, prod[:, t])
+            stock = stock + made
+            need = np.maximum(level + inst.demand[:, t] - stock, 0.0) * has
+            lot = np.where(need > 1e-9, np.maximum(need, moq[np.maximum(pair_of, 0)]), 0.0)
+            add[pair_of[has], t] += lot[has]
+            stock = stock + lot - inst.demand[:, t]
+        for t in range(T - 1, -1, -1):
+            lots = add[:, t] > 1e-9
+            # a lot on a pair already producing that day needs no second setup
+            setup = inst.setup_hours * (lots & (prod[:, t] <= 1e-9))
+            hours = np.zeros(len(inst.lines))
+            np.add.at(hours, inst.pair_line, add[:, t] / inst.rate + setup)
+            for line in np.flatnonzero(hours > free[:, t] + 1e-9):
+                ks = np.flatnonzero((inst.pair_line == line) & lots)
+                for k in ks[np.argsort(add[ks, t], kind="stable")]:
+                    if hours[line] <= free[line, t] + 1e-9:
+                        break
+                    if t == 0 and not pp.hard:
+                        break  # soft hours: the rest is overtime
+                    hours[line] -= add[k, t] / inst.rate[k] + setup[k]
+                    if t > 0:
+                        add[k, t - 1] += add[k, t]
+                    add[k, t] = 0.0
+            free[:, t] -= hours
+        prod += add
+    move = np.zeros((pp.F, T))
+    if other_plant_share and pp.F:
+        prod, move = _cross_plant(pp, prod, move, np.maximum(free, 0.0), moq)
+    x = np.concatenate([prod.ravel(), move.ravel()])
+    return pp.repair(x[None])[0]
+
+
+def _cross_plant(pp: ProductionProblem, prod: np.ndarray, move: np.ndarray, free: np.ndarray,
+                 moq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cover positions' projected shortfalls below their minimum, earliest day first, by
+    production at another plant on ``lead`` days before with the hours it has left, and a
+    transfer on the same day."""
+    inst, T = pp.inst, pp.T
+    stock = pp.stocks(prod[None], move[None])[0]
+    arcs_into: list[list[int]] = [[] for _ in range(inst.num_dc_positions)]
+    for f in range(pp.F):
+        arcs_into[inst.move_to[f]].append(f)
+    src_pairs: list[list[int]] = [[] for _ in range(inst.num_dc_positions)]
+    for k in range(pp.K):
+        src_pairs[pp.position[k]].append(k)
+    for u in range(T):
+        short = np.maximum(pp.minimum - stock[:, u], 0.0)
+        for a in np.flatnonzero(short > 1e-9):
+            q = short[a]
+            for f in arcs_into[a]:
+                t = u - int(inst.move_lead[f])
+                if t < 0:
+                    continue
+                for k in src_pairs[inst.move_from[f]]:
+                    line = inst.pair_line[k]
+                    new_lot = prod[k, t] <= 0
+                    setup = inst.setup_hours[k] if new_lot else 0.0
+                    room = (free[line, t] - setup) * inst.rate[k]
+                    lot = min(max(q, moq[k]) if new_lot else q, room)
+                    if lot <= 1e-9 or (new_lot and lot < moq[k]):
+                        continue
+                    prod[k, t] += lot
+                    move[f, t] += lot
+                    free[line, t] -= lot / inst.rate[k] + setup
+                    stock[a, u:] += lot
+                    q -= lot
+                    if q <= 1e-9:
+                        break
+                if q <= 1e-9:
+                    break
+    return prod, move
+
+
+# ====================================================================== distribution problem
+class DistributionProblem:
+    """Shipments (arc x day) with production and transfers fixed; cost = integrated cost."""
+
+    def __init__(self, inst: E2EInstance, production: np.ndarray, transfers: np.ndarray):
+        self.inst = inst
+        self.production = production
+        self.transfers = transfers
+        self.T = inst.horizon
+        self.E = len(inst.ship_from)
+        days = np.arange(self.T)
+        self.ok = days[None, :] + inst.ship_lead[:, None] < self.T
+        made = np.zeros((inst.num_plant_positions, self.T))
+        np.add.at(made, inst.pair_position, production)
+        np.add.at(made, inst.move_from, -transfers)
+        arrive = np.zeros_like(made)
+        for f in range(len(inst.move_from)):
+            lead = inst.move_lead[f]
+            if lead < self.T:
+                arrive[inst.move_to[f], lead:] += transfers[f, : self.T - lead]
+        self.inflow = made + arrive  # plant stock change before shipments
+
+    def upper(self) -> np.ndarray:
+        total = self.inst.plant_initial.sum() + np.maximum(self.inflow, 0).sum()
+        return np.where(self.ok, total, 0.0).ravel()
+
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        out = np.empty(X.shape[0])
+        for i, row in enumerate(X):  # population of 20: one vector simulation each
+            out[i] = simulate(self.inst, self.production, row.reshape(self.E, self.T), self.transfers).total
+        return out
+
+    def repair(self, X: np.ndarray) -> np.ndarray:
+        inst = self.inst
+        n = X.shape[0]
+        z = np.where(self.ok[None], np.clip(X, 0.0, None).reshape(n, self.E, self.T), 0.0)
+        stock = np.broadcast_to(inst.plant_initial, (n, inst.num_plant_positions)).copy()
+        for t in range(self.T):
+            avail = np.maximum(stock + self.inflow[None, :, t], 0.0)
+            out = np.zeros_like(stock)
+            np.add.at(out, (slice(None), inst.ship_from), z[:, :, t])
+            factor = np.where(out > avail, avail / np.maximum(out, 1e-12), 1.0)
+            z[:, :, t] *= factor[:, inst.ship_from]
+            np.add.at(out := np.zeros_like(stock), (slice(None), inst.ship_from), z[:, :, t])
+            stock = stock + self.inflow[None, :, t] - out
+        return z.reshape(n, -1)
+
+    def problem(self, name: str, upper: np.ndarray | None = None) -> VectorProblem:
+        up = self.upper() if upper is None else upper
+        return VectorProblem(np.zeros_like(up), up, self.evaluate, self.repair, name)
+
+
+def distribution_seed(dp: DistributionProblem) -> np.ndarray:
+    """Greedy shipments day by day, in tiers by the DC's projected stock on the arrival
+    day: first what avoids a backlog (from any plant stock), then what lifts it to its
+    minimum (from plant stock above the plant's own minimum), then to its target (from
+    plant stock above the plant's target). A tier asking more than the plant can give is
+    shared in proportion to the asks."""
+    inst, T = dp.inst, dp.T
+    z = np.zeros((dp.E, T))
+    arrivals = np.zeros((inst.num_dc_positions, T))
+    plant_stock = inst.plant_initial.copy()
+    arcs_into = np.maximum(np.bincount(inst.ship_to, minlength=inst.num_dc_positions), 1)
+    lead, b = inst.ship_lead, inst.ship_to
+    for t in range(T):
+        avail = np.maximum(plant_stock + dp.inflow[:, t], 0.0)
+        arrive_day = t + lead
+        ok = arrive_day < T
+        net = inst.dc_initial[:, None] + np.cumsum(arrivals - inst.demand, axis=1)
+        projected = net[b, np.minimum(arrive_day, T - 1)]
+        shipped = np.zeros(dp.E)
+        for level, keep in ((0.0, 0.0), (inst.dc_minimum[b], inst.plant_minimum),
+                            (inst.dc_target[b], inst.plant_target)):
+            need = np.where(ok, np.maximum(level - projected - shipped, 0.0) / arcs_into[b], 0.0)
+            give = np.maximum(avail - keep, 0.0)
+            asked = np.zeros_like(avail)
+            np.add.at(asked, inst.ship_from, need)
+            factor = np.where(asked > give, give / np.maximum(asked, 1e-12), 1.0)
+            ship = need * factor[inst.ship_from]
+            out = np.zeros_like(avail)
+            np.add.at(out, inst.ship_from, ship)
+            avail -= out
+            shipped += ship
+        z[:, t] = shipped
+        np.add.at(arrivals, (b[ok], arrive_day[ok]), shipped[ok])
+        out = np.zeros_like(avail)
+        np.add.at(out, inst.ship_from, shipped)
+        plant_stock = plant_stock + dp.inflow[:, t] - out
+    return dp.repair(z.ravel()[None])[0]
+
+
+# ====================================================================== the flow
+def _run(task: tuple[str, ProductionProblem, np.ndarray | None, np.ndarray | None, object, int, np.ndarray]) \
+        -> MetaResult:
+    """One metaheuristic run (top level, so executors can ship it to a worker)."""
+    algorithm, pp, lower, upper, params, seed, initial = task
+    problem = pp.problem(f"{algorithm}:{pp.inst.name}", lower, upper)
+    if algorithm == "ga":
+        return run_ga(problem, params, seed=seed, initial=initial)  # type: ignore[arg-type]
+    return run_pso(problem, params, seed=seed, initial=initial)  # type: ignore[arg-type]
+
+
+def _to_full(inst: E2EInstance, plants: list[int], pooled: E2EInstance, pp: ProductionProblem, x: np.ndarray,
+             production: np.ndarray, transfers: np.ndarray) -> None:
+    """Write a pooled plan's production (and transfers) into the full instance's arrays."""
+    prod, move = pp.split(x[None])
+    production[pooled_pairs(inst, plants)] = prod[0]
+    if pp.F:
+        key = {(inst.move_from[f], inst.move_to[f]): f for f in range(len(inst.move_from))}
+        # pooled plant positions keep the full instance's order of the kept plants' positions
+        kept = np.flatnonzero(np.isin(inst.plant_pos_plant, plants))
+        for f in range(pp.F):
+            full = key.get((kept[pooled.move_from[f]], kept[pooled.move_to[f]]))
+            if full is not None:
+                transfers[full] = move[0, f]
+
+
+def configure(inst: E2EInstance, params: ConfiguratorParams | None = None, seed: int = 0,
+              executor: Executor | None = None, method: str = "configurator") -> ConfiguratorOutcome:
+    """Run the configurator (``method="configurator"``), or the GA or PSO alone over the
+    joint problem (``"ga"``, ``"pso"``: joint production with transfers, then distribution
+    by the same algorithm), for comparison."""
+    params = params or ConfiguratorParams()
+    executor = executor or SerialExecutor()
+    t_start = time.perf_counter()
+    T = inst.horizon
+    production = np.zeros((inst.num_pairs, T))
+    transfers = np.zeros((len(inst.move_from), T))
+    path: list[Step] = []
+    plants = list(range(len(inst.plants)))
+    per_plant = [aggregate(inst, [p], plant_requirements=True) for p in plants]
+
+    def check(name: str, factor: float) -> tuple[list[MetaResult], list[ProductionProblem], bool]:
+        t0 = time.perf_counter()
+        pps = [ProductionProblem(pooled, moq=False, hard_capacity=False, target_factor=factor)
+               for pooled in per_plant]
+        tasks = [("ga", pp, None, None, params.ga, seed + p, production_seed(pp)[None]) for p, pp in enumerate(pps)]
+        results = executor.map(_run, tasks)
+        util, fits = {}, {}
+        for p, (pp, res) in enumerate(zip(pps, results, strict=True)):
+            line_util, plant_util = pp.utilisation(res.x)
+            util[inst.plants[p]] = [round(float(u), 4) for u in plant_util[0]]
+            fits[inst.plants[p]] = bool(line_util.max() <= 1 + UTILISATION_TOLERANCE)
+        path.append(Step(name, None, "ga", list(inst.plants), time.perf_counter() - t0,
+                         float(sum(r.cost for r in results)), sum(r.evaluations for r in results), util, fits,
+                         {"target_factor": factor, **asdict(params.ga)}))
+        return results, pps, all(fits.values())
+
+    def per_plant_step(name: str, phase: int, algorithm: str, factor_seed: list[MetaResult]) -> None:
+        t0 = time.perf_counter()
+        pps = [ProductionProblem(pooled, moq=True, hard_capacity=True) for pooled in per_plant]
+        tasks = []
+        for p, pp in enumerate(pps):
+            seed_rows = np.vstack([pp.repair(factor_seed[p].x[None]), production_seed(pp)[None]])
+            if algorithm == "ga":
+                tasks.append(("ga", pp, None, None, replace(params.ga, generations=params.refine_generations),
+                              seed + 10 + p, seed_rows))
+            else:
+                lo, up = pp.bounds()
+                up = np.minimum(up, np.maximum(PSO_BOUND_FACTOR * factor_seed[p].x, np.tile(
+                    np.repeat(pp.inst.moq, T), 1)))
+                tasks.append(("pso", pp, lo, up, params.pso, seed + 20 + p, np.clip(seed_rows, lo, up)))
+        results = executor.map(_run, tasks)
+        for p, (pp, res) in enumerate(zip(pps, results, strict=True)):
+            _to_full(inst, [p], per_plant[p], pp, res.x, production, transfers)
+        path.append(Step(name, phase, algorithm, list(inst.plants), time.perf_counter() - t0,
+                         float(sum(r.cost for r in results)), sum(r.evaluations for r in results),
+                         params=asdict(params.ga) if algorithm == "ga" else asdict(params.pso)))
+
+    def joint(phase: int | None, algorithms: tuple[str, ...]) -> None:
+        joint_inst = aggregate(inst, plant_requirements=True)
+        pp = ProductionProblem(joint_inst, moq=True, hard_capacity=True, transfers=True)
+        start = production_seed(pp, other_plant_share=True)[None]
+        best: MetaResult | None = None
+        for algorithm in algorithms:
+            t0 = time.perf_counter()
+            if algorithm == "ga":
+                res = _run(("ga", pp, None, None, params.ga, seed + 30, start))
+            else:
+                lo, up = pp.bounds()
+                if best is not None:  # inside the GA's bounds
+                    moq = np.concatenate([np.repeat(joint_inst.moq, T), np.zeros(pp.F * T)])
+                    up = np.minimum(up, np.maximum(PSO_BOUND_FACTOR * best.x, moq))
+                res = _run(("pso", pp, lo, up, params.pso, seed + 40, np.clip(start, lo, up)))
+            path.append(Step(f"joint {algorithm.upper()} (both plants, transfers)", phase, algorithm,
+                             list(inst.plants), time.perf_counter() - t0, res.cost, res.evaluations,
+                             params=asdict(params.ga) if algorithm == "ga" else asdict(params.pso)))
+            if best is None or res.cost <= best.cost:
+                best = res
+            start = res.x[None]
+        assert best is not None
+        _to_full(inst, plants, joint_inst, pp, best.x, production, transfers)
+
+    def distribution(phase: int | None, algorithm: str) -> np.ndarray:
+        t0 = time.perf_counter()
+        dp = DistributionProblem(inst, production, transfers)
+        start = distribution_seed(dp)[None]
+        problem = dp.problem(f"distribution {algorithm}")
+        res = run_ga(problem, params.ga, seed=seed + 50, initial=start) if algorithm == "ga" else \
+            run_pso(problem, params.pso, seed=seed + 50, initial=start)
+        path.append(Step(f"{algorithm.upper()} distribution", phase, algorithm, list(inst.plants),
+                         time.perf_counter() - t0, res.cost, res.evaluations,
+                         params=asdict(params.ga) if algorithm == "ga" else asdict(params.pso)))
+        return res.x.reshape(len(inst.ship_from), T)
+
+    if method in ("ga", "pso"):
+        joint(None, (method,))
+        shipments = distribution(None, method)
+        phase = 0
+    else:
+        first, _, fits = check("first capacity check (GA per plant, with targets)", 1.0)
+        if fits:
+            phase = 1
+            per_plant_step("refining GA per plant (MOQ)", 1, "ga", first)
+            shipments = distribution(1, "ga")
+        else:
+            second, _, fits = check(f"second capacity check (GA per plant, safety stock x "
+                                    f"{params.safety_stock_factor:g})", params.safety_stock_factor)
+            if fits:
+                phase = 2
+                per_plant_step("PSO per plant inside the GA's bounds (MOQ)", 2, "pso", second)
+                shipments = distribution(2, "pso")
+            else:
+                phase = 3
+                joint(3, ("ga", "pso"))
+                shipments = distribution(3, "pso")
+    cost = simulate(inst, production, shipments, transfers).total
+    return ConfiguratorOutcome(production, shipments, transfers, cost, phase, path, time.perf_counter() - t_start)
