@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import platform
 import time
@@ -30,7 +31,16 @@ from plantwise.e2e.trigeiro import read_trigeiro
 
 FOLDER = Path("/work/shared/benchmarks/clsp_trigeiro_X/instances")
 FIELDS = ["instance", "objective", "bound", "gap", "status", "seconds", "lp_bound", "nodes", "cuts", "time_limit",
-          "mip_gap", "date", "machine"]
+          "mip_gap", "source", "date", "machine"]
+SOURCES = ("exact.py", "model.py", "cuts.py", "trigeiro.py")  # the code a row depends on
+
+
+def source_hash() -> str:
+    """Short hash of the e2e modules a result depends on (others may change between runs)."""
+    h = hashlib.sha256()
+    for name in SOURCES:
+        h.update((Path(__file__).resolve().parents[1] / "src" / "plantwise" / "e2e" / name).read_bytes())
+    return h.hexdigest()[:10]
 
 
 def run(path: Path, time_limit: float, mip_gap: float, cuts: str, threads: int) -> dict[str, object]:
@@ -51,7 +61,7 @@ def run(path: Path, time_limit: float, mip_gap: float, cuts: str, threads: int) 
         "bound": None if r.bound is None else round(r.bound, 4), "gap": None if gap is None else round(gap, 6),
         "status": str(r.status), "seconds": round(seconds, 2),
         "lp_bound": None if out.lp_bound is None else round(out.lp_bound, 4), "nodes": r.node_count, "cuts": cuts,
-        "time_limit": time_limit, "mip_gap": mip_gap, "date": date.today().isoformat(),
+        "time_limit": time_limit, "mip_gap": mip_gap, "source": source_hash(), "date": date.today().isoformat(),
         "machine": f"{platform.machine()} {platform.node()} ({platform.python_version()})",
     }
 

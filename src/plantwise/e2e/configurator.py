@@ -311,11 +311,39 @@ def production_seed(pp: ProductionProblem, other_plant_share: bool = False) -> n
                     add[k, t] = 0.0
             free[:, t] -= hours
         prod += add
+        if pp.hard:
+            _forward_fill(pp, prod, free, level, moq, candidates)
     move = np.zeros((pp.F, T))
     if other_plant_share and pp.F:
         prod, move = _cross_plant(pp, prod, move, np.maximum(free, 0.0), moq)
     x = np.concatenate([prod.ravel(), move.ravel()])
     return pp.repair(x[None])[0]
+
+
+def _forward_fill(pp: ProductionProblem, prod: np.ndarray, free: np.ndarray, level: np.ndarray, moq: np.ndarray,
+                  candidates: list[list[int]]) -> None:
+    """Use hours still free, day by day from the first: a position whose stock at the end
+    of the day is below ``level`` gets a lot (largest shortfall first) on the pair with the
+    most room, at least the MOQ. Late production still shortens the shortfall's days."""
+    inst, T = pp.inst, pp.T
+    for t in range(T):
+        net = pp.stocks(prod[None], np.zeros((1, pp.F, T)))[0]
+        short = np.maximum(level - net[:, t], 0.0)
+        for a in np.flatnonzero(short > 1e-9)[np.argsort(-short[short > 1e-9], kind="stable")]:
+            q = short[a]
+            for k in sorted(candidates[a], key=lambda k: -free[inst.pair_line[k], t] * inst.rate[k]):
+                line = inst.pair_line[k]
+                new_lot = prod[k, t] <= 1e-9
+                setup = inst.setup_hours[k] if new_lot else 0.0
+                room = (free[line, t] - setup) * inst.rate[k]
+                lot = min(max(q, moq[k]) if new_lot else q, room)
+                if lot <= 1e-9 or (new_lot and lot < moq[k] - 1e-9):
+                    continue
+                prod[k, t] += lot
+                free[line, t] -= lot / inst.rate[k] + setup
+                q -= lot
+                if q <= 1e-9:
+                    break
 
 
 def _cross_plant(pp: ProductionProblem, prod: np.ndarray, move: np.ndarray, free: np.ndarray,
