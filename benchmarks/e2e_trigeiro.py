@@ -18,6 +18,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import platform
 import time
 from datetime import date
@@ -31,7 +32,7 @@ from plantwise.e2e.trigeiro import read_trigeiro
 
 FOLDER = Path("/work/shared/benchmarks/clsp_trigeiro_X/instances")
 FIELDS = ["instance", "objective", "bound", "gap", "status", "seconds", "lp_bound", "nodes", "cuts", "time_limit",
-          "mip_gap", "source", "date", "machine"]
+          "mip_gap", "source", "load", "date", "machine"]
 SOURCES = ("exact.py", "model.py", "cuts.py", "trigeiro.py")  # the code a row depends on
 
 
@@ -61,7 +62,8 @@ def run(path: Path, time_limit: float, mip_gap: float, cuts: str, threads: int) 
         "bound": None if r.bound is None else round(r.bound, 4), "gap": None if gap is None else round(gap, 6),
         "status": str(r.status), "seconds": round(seconds, 2),
         "lp_bound": None if out.lp_bound is None else round(out.lp_bound, 4), "nodes": r.node_count, "cuts": cuts,
-        "time_limit": time_limit, "mip_gap": mip_gap, "source": source_hash(), "date": date.today().isoformat(),
+        "time_limit": time_limit, "mip_gap": mip_gap, "source": source_hash(),
+        "load": round(os.getloadavg()[0], 2), "date": date.today().isoformat(),
         "machine": f"{platform.machine()} {platform.node()} ({platform.python_version()})",
     }
 

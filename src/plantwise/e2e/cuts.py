@@ -31,6 +31,14 @@ when **stockouts are not allowed** (:math:`E \ge 0` on every day); with
   shortest lane lead time into a DC stocking :math:`s`. Its projection implies every
   :math:`(l, S)` inequality, so per SKU it describes the uncapacitated lot-sizing hull:
   the strongest of the two, at :math:`O(K T^2)` extra columns.
+
+Effect (Trigeiro CLSP set, :mod:`plantwise.e2e.trigeiro`, HiGHS 1.14, 2 threads): the LP
+bound rises from ~19 % of the optimum to the optimum itself on 12 of 20 instances, but
+HiGHS's own root cuts reach the same level on the plain model (X11119A: plain LP 1572,
+(l,S) LP 8689, FL LP 8916, HiGHS root bound after cuts 8986 plain / 8994 with FL), so the
+time to prove optimality and the gap after 60 s barely move; the remaining ~3 % gap on the
+tightest instances comes from the shared line capacity with setup times, which neither
+family sees. The FL LP makes a much better plan to round (X11119A: 9890 vs 12843).
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ import numpy as np
 from plantwise.e2e.instance import E2EInstance
 from plantwise.e2e.model import E2EModel
 
-MAX_ENTRIES = 2_000_000  # refuse to add more nonzeros than this (the model would balloon)
+MAX_ENTRIES = 500_000  # refuse to add more nonzeros than this (the model would balloon)
 
 
 def _sku_demand(inst: E2EInstance) -> np.ndarray:
