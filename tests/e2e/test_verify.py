@@ -292,8 +292,6 @@ def test_transfer_beyond_plant_stock(case: tuple[E2EInstance, E2EPlan]) -> None:
         {"plant stock"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: verify.py plant-stock tolerance scales with the largest stock of any "
-                   "position, so a large stock elsewhere hides a real shortfall")
 def test_plant_stock_tolerance_is_per_position(case: tuple[E2EInstance, E2EPlan]) -> None:
     inst, plan = case
     big = dataclasses.replace(inst, plant_initial=inst.plant_initial.copy())

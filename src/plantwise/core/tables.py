@@ -57,9 +57,12 @@ class Table:
     spec: TableSpec
     frame: pd.DataFrame
     source: str
+    source_rows: list[int] | None = None  # file line of each row (CSV blank lines are skipped)
 
     def row_number(self, index: int) -> int:
         """Spreadsheet row of positional ``index`` (header is row 1)."""
+        if self.source_rows is not None and 0 <= int(index) < len(self.source_rows):
+            return self.source_rows[int(index)]
         return int(index) + 2
 
     def error(self, index: int | None, column: str | None, message: str) -> InputError:
@@ -110,13 +113,18 @@ def _read_csv(file: Path, name: str, errors: ErrorCollector) -> pd.DataFrame | N
     row (pandas would shift or drop values silently); missing trailing fields are empty,
     so a required column then reports an empty value."""
     with file.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh, skipinitialspace=True))
+        reader = csv.reader(fh, skipinitialspace=True)
+        rows, line_numbers = [], []
+        for row in reader:
+            rows.append(row)
+            line_numbers.append(reader.line_num)
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise pd.errors.EmptyDataError("no header row")
     header = [c.strip() for c in rows[0]]
     bad = False
     body = []
-    for number, row in enumerate(rows[1:], start=2):
+    numbers = []
+    for number, row in zip(line_numbers[1:], rows[1:], strict=True):
         if not row or all(not c.strip() for c in row):
             continue  # blank line
         if len(row) > len(header):
@@ -124,15 +132,24 @@ def _read_csv(file: Path, name: str, errors: ErrorCollector) -> pd.DataFrame | N
             bad = True
             continue
         body.append(row + [""] * (len(header) - len(row)))  # short rows: missing trailing values are empty
+        numbers.append(number)
     if bad:
         return None
-    return pd.DataFrame(body, columns=header, dtype=str)
+    frame = pd.DataFrame(body, columns=header, dtype=str)
+    frame.attrs["source_rows"] = numbers
+    return frame
 
 def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFrame, list[InputError]]:
     """Type every column of ``raw`` per ``spec``; collect all defects."""
     errors: list[InputError] = []
+    source_rows = raw.attrs.get("source_rows")
     raw = raw.rename(columns=lambda c: str(c).strip())
     out: dict[str, pd.Series] = {}
+    bad_key_rows = np.zeros(len(raw), dtype=bool)  # rows with a defect in a key column
+
+    def rownum(idx: int) -> int:
+        return int(source_rows[idx]) if source_rows is not None else int(idx) + 2
+
     for col in spec.columns:
         if col.name not in raw.columns:
             if col.required:
@@ -143,21 +160,26 @@ def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFra
         else:
             text = raw[col.name].astype(str).str.strip()
             values = text
-        blank = text.isin(["", "None", "nan"])
+        blank = text.isna() | text.isin(["", "None", "nan"])
         if col.kind == "str":
             if col.required:
                 for idx in np.flatnonzero(blank.to_numpy()):
-                    errors.append(InputError(source, int(idx) + 2, col.name, "empty value"))
+                    errors.append(InputError(source, rownum(idx), col.name, "empty value"))
+                if col.name in spec.key:
+                    bad_key_rows |= blank.to_numpy()
             out[col.name] = text.where(~blank, "")
             continue
         if col.default is not None:
             text = text.where(~blank, str(col.default))
-            blank = text.isin(["", "None", "nan"])
+            blank = text.isna() | text.isin(["", "None", "nan"])
+        # an optional numeric column without a default may be left blank: NaN, for the caller
+        allow_blank = (not col.required) and col.default is None and col.kind == "float"
         numbers = pd.to_numeric(text, errors="coerce")
         arr = numbers.to_numpy(dtype=float)
         nan = numbers.isna().to_numpy()
         huge = ~nan & ~(np.abs(arr) <= MAX_MAGNITUDE)
-        bad = nan | huge
+        left_blank = blank.to_numpy() & allow_blank
+        bad = (nan & ~left_blank) | huge
         for idx in np.flatnonzero(bad):
             if blank.iloc[idx]:
                 what = "empty value"
@@ -165,31 +187,38 @@ def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFra
                 what = f"'{text.iloc[idx]}' is not a finite number of magnitude at most {MAX_MAGNITUDE:.0e}"
             else:
                 what = f"'{text.iloc[idx]}' is not a number"
-            errors.append(InputError(source, int(idx) + 2, col.name, what))
-        ok = ~bad
+            errors.append(InputError(source, rownum(idx), col.name, what))
+        ok = ~bad & ~left_blank
         if col.kind == "int":
             frac = ok & ~np.isclose(arr, np.round(arr))
             for idx in np.flatnonzero(frac):
                 errors.append(
-                    InputError(source, int(idx) + 2, col.name, f"{text.iloc[idx]} is not an integer")
+                    InputError(source, rownum(idx), col.name, f"{text.iloc[idx]} is not an integer")
                 )
+            if col.name in spec.key:
+                bad_key_rows |= frac
         if col.minimum is not None:
             low = ok & (arr < col.minimum)
             for idx in np.flatnonzero(low):
                 errors.append(
                     InputError(
-                        source, int(idx) + 2, col.name,
+                        source, rownum(idx), col.name,
                         f"{text.iloc[idx]} is below the minimum {col.minimum:g}",
                     )
                 )
-        arr = np.where(ok, arr, 0.0)
+        if col.name in spec.key:
+            bad_key_rows |= bad
+        arr = np.where(ok, arr, np.where(left_blank, np.nan, 0.0))
         out[col.name] = pd.Series(np.round(arr).astype(np.int64) if col.kind == "int" else arr)
     frame = pd.DataFrame(out)
     if spec.key and not any(e.column in spec.key for e in errors if e.row is None):
-        dup = frame.duplicated(list(spec.key), keep="first").to_numpy()
+        # rows with a bad key cell are left out: a zeroed or rounded bad value is no duplicate
+        good = ~bad_key_rows
+        dup = np.zeros(len(frame), dtype=bool)
+        dup[good] = frame.loc[good].duplicated(list(spec.key), keep="first").to_numpy()
         for idx in np.flatnonzero(dup):
             key = ", ".join(f"{k}={frame[k].iloc[idx]}" for k in spec.key)
-            errors.append(InputError(source, int(idx) + 2, spec.key[-1], f"duplicate key ({key})"))
+            errors.append(InputError(source, rownum(idx), spec.key[-1], f"duplicate key ({key})"))
     return frame, errors
 
 
@@ -207,7 +236,7 @@ def load_tables(path: str | Path, specs: Sequence[TableSpec]) -> dict[str, Table
         frame, source = raw[spec.name]
         typed, errs = _coerce(frame, spec, source)
         errors.extend(errs)
-        tables[spec.name] = Table(spec, typed, source)
+        tables[spec.name] = Table(spec, typed, source, frame.attrs.get("source_rows"))
     if errors:
         raise InputErrors(errors)
     return tables

@@ -394,20 +394,43 @@ class DistributionProblem:
     def __init__(self, inst: E2EInstance, production: np.ndarray, transfers: np.ndarray):
         self.inst = inst
         self.production = production
-        self.transfers = transfers
         self.T = inst.horizon
         self.E = len(inst.ship_from)
         days = np.arange(self.T)
         self.ok = days[None, :] + inst.ship_lead[:, None] < self.T
-        made = np.zeros((inst.num_plant_positions, self.T))
-        np.add.at(made, inst.pair_position, production)
-        np.add.at(made, inst.move_from, -transfers)
-        arrive = np.zeros_like(made)
+        self.made = np.zeros((inst.num_plant_positions, self.T))
+        np.add.at(self.made, inst.pair_position, production)
+        self.transfers = self._repair_transfers(transfers)
+        self.inflow = self.made + self._transfer_flow(self.transfers)  # plant stock change before shipments
+
+    def _transfer_flow(self, transfers: np.ndarray) -> np.ndarray:
+        inst = self.inst
+        flow = np.zeros((inst.num_plant_positions, self.T))
+        np.add.at(flow, inst.move_from, -transfers)
         for f in range(len(inst.move_from)):
             lead = inst.move_lead[f]
             if lead < self.T:
-                arrive[inst.move_to[f], lead:] += transfers[f, : self.T - lead]
-        self.inflow = made + arrive  # plant stock change before shipments
+                flow[inst.move_to[f], lead:] += transfers[f, : self.T - lead]
+        return flow
+
+    def _repair_transfers(self, transfers: np.ndarray) -> np.ndarray:
+        """Transfers leave only from the plant's own stock: day by day, a position's
+        transfers are scaled down to its stock (initial + made + arrived - earlier
+        transfers out), so that the stock without any shipment never goes negative."""
+        inst = self.inst
+        transfers = np.clip(transfers, 0.0, None).copy()
+        if not transfers.size:
+            return transfers
+        for t in range(self.T):  # T is 14; each step is a vector operation
+            flow = self.made + self._transfer_flow(transfers)
+            before = inst.plant_initial + flow[:, :t].sum(axis=1) + self.made[:, t]
+            arrive = flow[:, t] - self.made[:, t]
+            out = np.zeros(inst.num_plant_positions)
+            np.add.at(out, inst.move_from, transfers[:, t])
+            avail = np.maximum(before + arrive + out, 0.0)  # arrivals today count, own departures not yet
+            factor = np.where(out > avail, avail / np.maximum(out, 1e-12), 1.0)
+            transfers[:, t] *= factor[inst.move_from]
+        return transfers
 
     def upper(self) -> np.ndarray:
         total = self.inst.plant_initial.sum() + np.maximum(self.inflow, 0).sum()
@@ -420,17 +443,22 @@ class DistributionProblem:
         return out
 
     def repair(self, X: np.ndarray) -> np.ndarray:
+        """Shipments leave only from stock the plant can spare: on day t at most the least
+        stock it will hold on any day from t on without further shipments (later transfers
+        out still need theirs)."""
         inst = self.inst
         n = X.shape[0]
         z = np.where(self.ok[None], np.clip(X, 0.0, None).reshape(n, self.E, self.T), 0.0)
         stock = np.broadcast_to(inst.plant_initial, (n, inst.num_plant_positions)).copy()
         for t in range(self.T):
-            avail = np.maximum(stock + self.inflow[None, :, t], 0.0)
+            ahead = np.cumsum(self.inflow[:, t:], axis=1)  # [A, T - t]
+            avail = np.maximum(stock + ahead.min(axis=1)[None, :], 0.0)
             out = np.zeros_like(stock)
             np.add.at(out, (slice(None), inst.ship_from), z[:, :, t])
             factor = np.where(out > avail, avail / np.maximum(out, 1e-12), 1.0)
             z[:, :, t] *= factor[:, inst.ship_from]
-            np.add.at(out := np.zeros_like(stock), (slice(None), inst.ship_from), z[:, :, t])
+            out = np.zeros_like(stock)
+            np.add.at(out, (slice(None), inst.ship_from), z[:, :, t])
             stock = stock + self.inflow[None, :, t] - out
         return z.reshape(n, -1)
 
@@ -452,7 +480,7 @@ def distribution_seed(dp: DistributionProblem) -> np.ndarray:
     arcs_into = np.maximum(np.bincount(inst.ship_to, minlength=inst.num_dc_positions), 1)
     lead, b = inst.ship_lead, inst.ship_to
     for t in range(T):
-        avail = np.maximum(plant_stock + dp.inflow[:, t], 0.0)
+        avail = np.maximum(plant_stock + np.cumsum(dp.inflow[:, t:], axis=1).min(axis=1), 0.0)
         arrive_day = t + lead
         ok = arrive_day < T
         net = inst.dc_initial[:, None] + np.cumsum(arrivals - inst.demand, axis=1)
@@ -583,6 +611,7 @@ def configure(inst: E2EInstance, params: ConfiguratorParams | None = None, seed:
     def distribution(phase: int | None, algorithm: str) -> np.ndarray:
         t0 = time.perf_counter()
         dp = DistributionProblem(inst, production, transfers)
+        transfers[:] = dp.transfers  # transfers limited to the plant's own stock
         start = distribution_seed(dp)[None]
         problem = dp.problem(f"distribution {algorithm}")
         res = run_ga(problem, params.ga, seed=seed + 50, initial=start) if algorithm == "ga" else \

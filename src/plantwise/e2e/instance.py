@@ -84,7 +84,7 @@ SPECS: tuple[TableSpec, ...] = (
             Column("sku", "str"),
             Column("initial_inventory", "float", 0, required=False, default=0.0, unit="units"),
             Column("target", "float", 0, required=False, default=0.0, unit="units", doc="target inventory"),
-            Column("minimum", "float", None, required=False, default=-1.0, unit="units",
+            Column("minimum", "float", 0, required=False, unit="units",
                    doc="minimum inventory; blank = 0.9 x target"),
         ),
         key=("plant", "sku"),
@@ -101,7 +101,7 @@ SPECS: tuple[TableSpec, ...] = (
             Column("sku", "str"),
             Column("initial_inventory", "float", 0, required=False, default=0.0, unit="units"),
             Column("target", "float", 0, required=False, default=0.0, unit="units"),
-            Column("minimum", "float", None, required=False, default=-1.0, unit="units",
+            Column("minimum", "float", 0, required=False, unit="units",
                    doc="blank = 0.9 x target"),
         ),
         key=("dc", "sku"),
@@ -429,9 +429,7 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
         err.errors.append(ttr.error(int(idx), "to_plant", "a transfer lane must join two different plants"))
     for table in (tps, tds):
         f = table.frame
-        explicit = f["minimum"] >= 0
-        for idx in np.flatnonzero(((f["minimum"] < 0) & (f["minimum"] != -1.0)).to_numpy()):
-            err.errors.append(table.error(int(idx), "minimum", f"{f['minimum'].iloc[idx]:g} is below the minimum 0"))
+        explicit = f["minimum"].notna()
         for idx in np.flatnonzero((explicit & (f["minimum"] > f["target"] + 1e-9)).to_numpy()):
             message = f"minimum {f['minimum'].iloc[idx]:g} exceeds target {f['target'].iloc[idx]:g}"
             err.errors.append(table.error(int(idx), "minimum", message))
@@ -458,7 +456,7 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
 
     def minimum(frame: pd.DataFrame) -> np.ndarray:
         m = frame["minimum"].to_numpy(float)
-        return np.where(m < 0, MINIMUM_SHARE * frame["target"].to_numpy(float), m)
+        return np.where(np.isnan(m), MINIMUM_SHARE * frame["target"].to_numpy(float), m)
 
     dc_pos_dc = _index(tds.frame["dc"], dcs)
     dc_pos_sku = _index(tds.frame["sku"], skus)

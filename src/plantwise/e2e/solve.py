@@ -170,4 +170,5 @@ def solve(inst: E2EInstance, method: str = "exact", options: SolveOptions | None
     if not check.ok:
         raise VerificationFailed("; ".join(str(v) for v in check.violations[:5]))
     summary["verified"] = True
+    plan.summary["verified"] = True
     return E2EResult(res.status, plan, res, check, summary)

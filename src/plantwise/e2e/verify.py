@@ -168,7 +168,8 @@ def verify(inst: E2EInstance, plan: E2EPlan, check_cost: bool = True) -> Verific
             [f"line {inst.lines[inst.pair_line[k]]} SKU {inst.skus[inst.pair_sku[k]]} day {t + 1}: "
              f"{production[k, t]:g} < MOQ {inst.moq[k]:g}" for k, t in zip(bad_k, bad_t, strict=True)]))
     # plant stock
-    neg_a, neg_t = np.nonzero(sim.plant_stock < -TOLERANCE * np.maximum(1.0, np.abs(sim.plant_stock).max()))
+    scale = np.maximum(1.0, np.abs(sim.plant_stock).max(axis=1, keepdims=True))  # per position
+    neg_a, neg_t = np.nonzero(sim.plant_stock < -TOLERANCE * scale)
     if neg_a.size:
         out.add("plant stock", "shipments and transfers exceed the plant's stock: " + _first(
             [f"plant {inst.plants[inst.plant_pos_plant[a]]} SKU {inst.skus[inst.plant_pos_sku[a]]} day {t + 1}: "
