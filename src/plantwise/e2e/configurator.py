@@ -32,9 +32,10 @@ Repairs keep every evaluated vector feasible: production clipped to the pair's c
 lots below half the MOQ dropped and the rest raised to the MOQ, line-days over their
 hours scaled down (then lots now below the MOQ dropped); transfers and shipments limited
 to the stock the plant has that day. Seeds come from constructive heuristics
-(:func:`production_seed`, :func:`distribution_seed`): lot-for-lot requirements to reach
-the targets, levelled backwards into earlier free hours; in phase 3 the share of plant
-A's requirement beyond its hours made at the other plant and transferred.
+(:func:`production_seed`, :func:`distribution_seed`): lot-for-lot requirements in tiers
+(avoid backlog, reach the minimum, reach the target), levelled backwards into earlier free
+hours, then free hours filled forwards; in phase 3 what a plant still lacks is made at the
+other plant and transferred.
 """
 
 from __future__ import annotations
@@ -256,10 +257,13 @@ def production_seed(pp: ProductionProblem, other_plant_share: bool = False) -> n
        gets a lot of the shortfall, at least the MOQ when MOQs apply;
     3. levelling, from the last day backwards: whole lots that overload a line-day move to
        the day before; on the first day, lots that still do not fit are dropped, smallest
-       first - except with soft hours (the capacity checks), where they stay as overtime.
+       first - except with soft hours (the capacity checks), where they stay as overtime;
+    4. with hard hours, a forward fill (:func:`_forward_fill`) spends the hours still free on
+       positions still below the tier's level, day by day.
 
-    With ``other_plant_share`` (phase 3), what a plant then still lacks below its minimum
-    is made at the other plant with its hours left over and transferred (:func:`_cross_plant`).
+    With ``other_plant_share`` (phase 3), after the backlog tier and after the minimum
+    tier, what a plant still lacks is made at the other plant with its hours left over and
+    transferred (:func:`_cross_plant`).
     """
     inst, T = pp.inst, pp.T
     A = inst.num_dc_positions
@@ -280,18 +284,17 @@ def production_seed(pp: ProductionProblem, other_plant_share: bool = False) -> n
         load[inst.pair_line[k]] += requirement[a] / inst.rate[k]
     has = pair_of >= 0
     prod = np.zeros((pp.K, T))
+    move = np.zeros((pp.F, T))
     free = inst.hours.copy()
-    for level in (np.zeros(A), pp.minimum, pp.target):
+    for tier, level in enumerate((np.zeros(A), pp.minimum, pp.target)):
         add = np.zeros((pp.K, T))
-        stock = inst.dc_initial.copy()
+        base = pp.stocks(prod[None], move[None])[0]  # end-of-day net stock of the plan so far
+        extra = np.zeros(A)
         for t in range(T):
-            made = np.zeros(A)
-            np.add.at(made, pp.position, prod[:, t])
-            stock = stock + made
-            need = np.maximum(level + inst.demand[:, t] - stock, 0.0) * has
+            need = np.maximum(level - (base[:, t] + extra), 0.0) * has
             lot = np.where(need > 1e-9, np.maximum(need, moq[np.maximum(pair_of, 0)]), 0.0)
             add[pair_of[has], t] += lot[has]
-            stock = stock + lot - inst.demand[:, t]
+            extra += lot
         for t in range(T - 1, -1, -1):
             lots = add[:, t] > 1e-9
             # a lot on a pair already producing that day needs no second setup
@@ -312,22 +315,23 @@ def production_seed(pp: ProductionProblem, other_plant_share: bool = False) -> n
             free[:, t] -= hours
         prod += add
         if pp.hard:
-            _forward_fill(pp, prod, free, level, moq, candidates)
-    move = np.zeros((pp.F, T))
-    if other_plant_share and pp.F:
-        prod, move = _cross_plant(pp, prod, move, np.maximum(free, 0.0), moq)
+            _forward_fill(pp, prod, move, free, level, moq, candidates)
+        if tier <= 1 and other_plant_share and pp.F:
+            # a plant's backlog comes before the other plant's minimum, and what a plant
+            # lacks below its minimum before anyone's target
+            prod, move = _cross_plant(pp, prod, move, free, moq, level)
     x = np.concatenate([prod.ravel(), move.ravel()])
     return pp.repair(x[None])[0]
 
 
-def _forward_fill(pp: ProductionProblem, prod: np.ndarray, free: np.ndarray, level: np.ndarray, moq: np.ndarray,
-                  candidates: list[list[int]]) -> None:
+def _forward_fill(pp: ProductionProblem, prod: np.ndarray, move: np.ndarray, free: np.ndarray, level: np.ndarray,
+                  moq: np.ndarray, candidates: list[list[int]]) -> None:
     """Use hours still free, day by day from the first: a position whose stock at the end
     of the day is below ``level`` gets a lot (largest shortfall first) on the pair with the
     most room, at least the MOQ. Late production still shortens the shortfall's days."""
     inst, T = pp.inst, pp.T
     for t in range(T):
-        net = pp.stocks(prod[None], np.zeros((1, pp.F, T)))[0]
+        net = pp.stocks(prod[None], move[None])[0]
         short = np.maximum(level - net[:, t], 0.0)
         for a in np.flatnonzero(short > 1e-9)[np.argsort(-short[short > 1e-9], kind="stable")]:
             q = short[a]
@@ -347,8 +351,8 @@ def _forward_fill(pp: ProductionProblem, prod: np.ndarray, free: np.ndarray, lev
 
 
 def _cross_plant(pp: ProductionProblem, prod: np.ndarray, move: np.ndarray, free: np.ndarray,
-                 moq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cover positions' projected shortfalls below their minimum, earliest day first, by
+                 moq: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cover positions' projected shortfalls below ``level``, earliest day first, by
     production at another plant on ``lead`` days before with the hours it has left, and a
     transfer on the same day."""
     inst, T = pp.inst, pp.T
@@ -360,7 +364,7 @@ def _cross_plant(pp: ProductionProblem, prod: np.ndarray, move: np.ndarray, free
     for k in range(pp.K):
         src_pairs[pp.position[k]].append(k)
     for u in range(T):
-        short = np.maximum(pp.minimum - stock[:, u], 0.0)
+        short = np.maximum(level - stock[:, u], 0.0)
         for a in np.flatnonzero(short > 1e-9):
             q = short[a]
             for f in arcs_into[a]:

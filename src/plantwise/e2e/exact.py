@@ -29,6 +29,8 @@ ROUND_UP_SHARE = 0.5
 LP_SHARE = 0.5  # at most this share of the time limit for the LP relaxation
 DIVE_FIX_SHARE = 0.5  # of the violated lots fixed per dive step
 VIOLATION = 1e-6
+FINAL_STEP_SECONDS = 10.0  # for the dive's last re-solve when its deadline has passed
+MIP_MARGIN_SECONDS = 1.5  # kept free at the end for extracting, verifying and writing the plan
 
 
 @dataclass
@@ -143,10 +145,12 @@ def lp_dive(em: E2EModel, options: SolveOptions, deadline: float | None) -> tupl
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.seed))
 
-    def run() -> bool:
+    def run(final: bool = False) -> bool:
         if deadline is not None:
-            # HiGHS's time limit counts the run time of the object over all its runs
-            h.setOptionValue("time_limit", h.getRunTime() + max(0.5, deadline - time.perf_counter()))
+            # HiGHS's time limit counts the run time of the object over all its runs; a
+            # final step after the deadline still gets a few seconds to finish
+            left = max(0.5, deadline - time.perf_counter()) if not final else FINAL_STEP_SECONDS
+            h.setOptionValue("time_limit", h.getRunTime() + left)
         h.run()
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
@@ -173,15 +177,18 @@ def lp_dive(em: E2EModel, options: SolveOptions, deadline: float | None) -> tupl
         if not violated.any():
             break
         share = np.where(moq > 0, prod / np.maximum(moq, 1e-12), yval)
-        idx = np.flatnonzero(violated.ravel())
+        # out of time: round every lot still free at once, so the dive still ends with a plan
+        hurry = deadline is not None and time.perf_counter() > deadline
+        idx = np.flatnonzero((free if hurry else violated).ravel())
         clear = np.abs(share.ravel()[idx] - ROUND_UP_SHARE)
-        pick = idx[np.argsort(-clear, kind="stable")[: max(1, int(DIVE_FIX_SHARE * idx.size))]]
+        count = idx.size if hurry else max(1, int(DIVE_FIX_SHARE * idx.size))
+        pick = idx[np.argsort(-clear, kind="stable")[:count]]
         values = (share.ravel()[pick] >= ROUND_UP_SHARE).astype(float)
         values = _fit_lots(pick, values, pair_of, day_of, lot_hours, committed, inst)
         cols = ycols.ravel()[pick]
         h.changeColsBounds(len(cols), cols.astype(np.int32), values, values)
         free.ravel()[pick] = False
-        if (deadline is not None and time.perf_counter() > deadline) or not run():
+        if not run(final=hurry):
             return lp, None
         x = np.asarray(h.getSolution().col_value, dtype=float)
     # a feasible plan: lots exactly where production reaches the MOQ (or a setup is paid)
@@ -217,6 +224,8 @@ def solve_exact(inst: E2EInstance, options: SolveOptions, em: E2EModel | None = 
     dive_obj = best_obj
 
     remaining = options.remaining(time.perf_counter() - t0)
+    if remaining is not None:
+        remaining -= MIP_MARGIN_SECONDS
     mip = None
     if remaining is None or remaining > 1.0:
         mip = backend.solve(em.model, options.with_(time_limit=remaining), start=best_x)
