@@ -24,6 +24,7 @@ from plantwise.core.errors import InputErrors
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import Progress as SolveProgress
 from plantwise.core.result import SolveStatus
+from plantwise.core.verification import Verification
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
@@ -200,6 +201,11 @@ def offload_verify(
 
     inst, plan = _load_instance_and_plan(instance, plan_dir)
     check = verify(inst, plan, replenishment.value if replenishment else None)
+    raise typer.Exit(_report_verification(check))
+
+
+def _report_verification(check: Verification) -> int:
+    """Print a verification (violations by family, recomputed cost); return the exit code."""
     for family in sorted(check.families()):
         items = [v for v in check.violations if v.family == family]
         console.print(f"[bold red]{family}[/]: {len(items)} violation(s)")
@@ -209,9 +215,9 @@ def offload_verify(
         f"{k} {v:,.2f}" for k, v in check.cost_breakdown.items()))
     if check.ok:
         out.print("[bold green]plan verified[/]: 0 violations")
-        raise typer.Exit(EXIT_OK)
+        return EXIT_OK
     out.print(f"[bold red]{len(check.violations)} violation(s)[/] in families: {', '.join(sorted(check.families()))}")
-    raise typer.Exit(EXIT_VIOLATIONS)
+    return EXIT_VIOLATIONS
 
 
 @offload_app.command("report")

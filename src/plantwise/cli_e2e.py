@@ -16,9 +16,9 @@ from plantwise.cli import (
     EXIT_INFEASIBLE,
     EXIT_NO_PLAN,
     EXIT_OK,
-    EXIT_VIOLATIONS,
     _input_error,
     _progress_bar,
+    _report_verification,
     console,
     out,
 )
@@ -159,19 +159,7 @@ def verify_cmd(
         plan = load_plan(plan_dir)
     except InputErrors as exc:
         raise _input_error(exc) from None
-    check = verify(inst, plan)
-    for family in sorted(check.families()):
-        items = [v for v in check.violations if v.family == family]
-        console.print(f"[bold red]{family}[/]: {len(items)} violation(s)")
-        for v in items[:10]:
-            console.print(f"  {v.message}", markup=False, highlight=False)
-    out.print(f"recomputed cost {check.total_cost:,.2f}: " + ", ".join(
-        f"{k} {v:,.2f}" for k, v in check.cost_breakdown.items()))
-    if check.ok:
-        out.print("[bold green]plan verified[/]: 0 violations")
-        raise typer.Exit(EXIT_OK)
-    out.print(f"[bold red]{len(check.violations)} violation(s)[/] in families: {', '.join(sorted(check.families()))}")
-    raise typer.Exit(EXIT_VIOLATIONS)
+    raise typer.Exit(_report_verification(verify(inst, plan)))
 
 
 @e2e_app.command("report")

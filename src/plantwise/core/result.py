@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 import numpy as np
 
@@ -42,6 +43,17 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
         return None
     gap = abs(objective - bound) / max(abs(objective), 1e-9)
     return float(gap)
+
+
+def json_default(value: object) -> object:
+    """``json.dumps`` fallback for the values summaries hold: numpy arrays and scalars, paths."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()  # numpy scalars
+    if isinstance(value, PurePath):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value)}")
 
 
 @dataclass

@@ -222,6 +222,29 @@ def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFra
     return frame, errors
 
 
+def tables_from_frames(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec]) -> dict[str, Table]:
+    """Type the pandas ``frames`` (the Python API's input) per ``specs``, as :func:`load_tables`
+    types files. Raises :class:`InputErrors` with every defect, a missing table included."""
+    tables: dict[str, Table] = {}
+    errors: list[InputError] = []
+    for spec in specs:
+        if spec.name not in frames:
+            errors.append(InputError(spec.filename, None, None, "table missing"))
+            continue
+        typed, errs = _coerce(frames[spec.name].astype(str), spec, spec.filename)
+        errors.extend(errs)
+        tables[spec.name] = Table(spec, typed, spec.filename)
+    if errors:
+        raise InputErrors(errors)
+    return tables
+
+
+def index_of(values: pd.Series, ids: list[str]) -> np.ndarray:
+    """Position of each value in ``ids`` (-1 for an unknown id)."""
+    lookup = {v: k for k, v in enumerate(ids)}
+    return values.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
+
+
 def load_tables(path: str | Path, specs: Sequence[TableSpec]) -> dict[str, Table]:
     """Load and type every table of ``specs`` from a CSV folder or an Excel workbook.
 

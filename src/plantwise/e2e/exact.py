@@ -205,7 +205,6 @@ def solve_exact(inst: E2EInstance, options: SolveOptions, em: E2EModel | None = 
     backend = get_backend(options.solver)
     timings: dict[str, float] = {"build": time.perf_counter() - t0}
     limit = options.time_limit
-    deadline = None if limit is None else t0 + limit
     lp, best_x = lp_dive(em, options, None if limit is None else t0 + max(1.0, (1 - 0.2) * limit))
     timings["lp"] = lp.timings.get("solve", 0.0)
     timings["dive"] = time.perf_counter() - t0 - timings["lp"] - timings["build"]
@@ -245,7 +244,6 @@ def solve_exact(inst: E2EInstance, options: SolveOptions, em: E2EModel | None = 
     if bound is not None and best_obj is not None and bound > best_obj:
         bound = best_obj  # numerical noise: a bound never exceeds the incumbent
     timings["total"] = time.perf_counter() - t0
-    _ = deadline
     res = SolveResult(status, best_obj, bound, backend.name, backend.version(), timings, best_x,
                       node_count=mip.node_count if mip else None)
     return ExactOutcome(res, em, best_x, lp_bound, timings["lp"], dive_obj, timings)

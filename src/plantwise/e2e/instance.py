@@ -21,16 +21,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.errors import ErrorCollector
 from plantwise.core.tables import (
     Column,
     Table,
     TableSpec,
-    _coerce,
     check_references,
+    index_of,
     load_tables,
     read_scalars,
     save_tables,
+    tables_from_frames,
 )
 
 MINIMUM_SHARE = 0.9  # minimum inventory defaults to 0.9 x target (document 001, Eq. 4)
@@ -339,9 +340,6 @@ class E2EInstance:
 
 
 # ---------------------------------------------------------------------- loading
-def _index(values: pd.Series, ids: list[str]) -> np.ndarray:
-    lookup = {v: k for k, v in enumerate(ids)}
-    return values.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
 
 
 def load(path: str | Path) -> E2EInstance:
@@ -357,18 +355,8 @@ def load(path: str | Path) -> E2EInstance:
 
 def from_frames(frames: dict[str, pd.DataFrame], scalars: dict[str, object]) -> E2EInstance:
     """Build and validate an instance from pandas frames and a scalars mapping (Python API)."""
-    tables: dict[str, Table] = {}
-    errors: list[InputError] = []
-    for spec in SPECS:
-        if spec.name not in frames:
-            errors.append(InputError(spec.filename, None, None, "table missing"))
-            continue
-        typed, errs = _coerce(frames[spec.name].astype(str), spec, spec.filename)
-        errors.extend(errs)
-        tables[spec.name] = Table(spec, typed, spec.filename)
-    if errors:
-        raise InputErrors(errors)
-    return from_tables(tables, scalars, "instance.yaml", name=str(scalars.get("name", "e2e")))
+    name = str(scalars.get("name", "e2e"))
+    return from_tables(tables_from_frames(frames, SPECS), scalars, "instance.yaml", name=name)
 
 
 def _scalars(scalars: dict[str, object], source: str, err: ErrorCollector) -> tuple[int, Penalties, bool]:
@@ -436,7 +424,7 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
     err.raise_if_any()
 
     # cross-table consistency
-    line_plant = _index(tl.frame["plant"], plants)
+    line_plant = index_of(tl.frame["plant"], plants)
     plant_of_line = dict(zip(lines, tl.frame["plant"], strict=True))
     stocked_plant = set(zip(tps.frame["plant"], tps.frame["sku"], strict=True))
     for idx, (line, sku) in enumerate(zip(tk.frame["line"], tk.frame["sku"], strict=True)):
@@ -452,36 +440,36 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
     S, D = len(skus), len(dcs)
     hours_per_day = tl.frame["hours_per_day"].to_numpy(float)
     hours = np.repeat(hours_per_day[:, None], T, axis=1)
-    hours[_index(tc.frame["line"], lines), tc.frame["day"].to_numpy(np.int64) - 1] = tc.frame["hours"].to_numpy(float)
+    hours[index_of(tc.frame["line"], lines), tc.frame["day"].to_numpy(np.int64) - 1] = tc.frame["hours"].to_numpy(float)
 
     def minimum(frame: pd.DataFrame) -> np.ndarray:
         m = frame["minimum"].to_numpy(float)
         return np.where(np.isnan(m), MINIMUM_SHARE * frame["target"].to_numpy(float), m)
 
-    dc_pos_dc = _index(tds.frame["dc"], dcs)
-    dc_pos_sku = _index(tds.frame["sku"], skus)
+    dc_pos_dc = index_of(tds.frame["dc"], dcs)
+    dc_pos_sku = index_of(tds.frame["sku"], skus)
     pos_of = np.full((D, S), -1, dtype=np.int64)
     pos_of[dc_pos_dc, dc_pos_sku] = np.arange(len(dc_pos_dc))
     demand = np.zeros((len(dc_pos_dc), T))
-    demand[pos_of[_index(tdem.frame["dc"], dcs), _index(tdem.frame["sku"], skus)],
+    demand[pos_of[index_of(tdem.frame["dc"], dcs), index_of(tdem.frame["sku"], skus)],
            tdem.frame["day"].to_numpy(np.int64) - 1] = tdem.frame["quantity"].to_numpy(float)
 
     inst = E2EInstance(
         name=name, horizon=T, plants=plants, lines=lines, skus=skus, dcs=dcs,
         line_plant=line_plant, hours_per_day=hours_per_day, hours=hours,
         product_type=ts.frame["product_type"].tolist(), holding_cost=ts.frame["holding_cost"].to_numpy(float),
-        pair_line=_index(tk.frame["line"], lines), pair_sku=_index(tk.frame["sku"], skus),
+        pair_line=index_of(tk.frame["line"], lines), pair_sku=index_of(tk.frame["sku"], skus),
         rate=tk.frame["rate"].to_numpy(float), moq=tk.frame["moq"].to_numpy(float),
         setup_hours=tk.frame["setup_hours"].to_numpy(float), setup_cost=tk.frame["setup_cost"].to_numpy(float),
-        plant_pos_plant=_index(tps.frame["plant"], plants), plant_pos_sku=_index(tps.frame["sku"], skus),
+        plant_pos_plant=index_of(tps.frame["plant"], plants), plant_pos_sku=index_of(tps.frame["sku"], skus),
         plant_initial=tps.frame["initial_inventory"].to_numpy(float), plant_target=tps.frame["target"].to_numpy(float),
         plant_minimum=minimum(tps.frame),
-        dc_plant=_index(td.frame["plant"], plants), dc_pos_dc=dc_pos_dc, dc_pos_sku=dc_pos_sku,
+        dc_plant=index_of(td.frame["plant"], plants), dc_pos_dc=dc_pos_dc, dc_pos_sku=dc_pos_sku,
         dc_initial=tds.frame["initial_inventory"].to_numpy(float), dc_target=tds.frame["target"].to_numpy(float),
         dc_minimum=minimum(tds.frame), demand=demand,
-        lane_plant=_index(tlane.frame["plant"], plants), lane_dc=_index(tlane.frame["dc"], dcs),
+        lane_plant=index_of(tlane.frame["plant"], plants), lane_dc=index_of(tlane.frame["dc"], dcs),
         lane_cost=tlane.frame["cost_per_unit"].to_numpy(float), lane_lead=tlane.frame["lead_time"].to_numpy(np.int64),
-        transfer_from=_index(ttr.frame["from_plant"], plants), transfer_to=_index(ttr.frame["to_plant"], plants),
+        transfer_from=index_of(ttr.frame["from_plant"], plants), transfer_to=index_of(ttr.frame["to_plant"], plants),
         transfer_cost=ttr.frame["cost_per_unit"].to_numpy(float),
         transfer_lead=ttr.frame["lead_time"].to_numpy(np.int64),
         penalties=penalties, allow_stockout=allow_stockout,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from plantwise.core.errors import InputError, InputErrors
+from plantwise.core.result import json_default
 from plantwise.e2e.evaluate import simulate
 from plantwise.e2e.instance import E2EInstance
 
@@ -52,17 +53,7 @@ class E2EPlan:
             self.dc_inventory.to_csv(path / "dc_inventory.csv", index=False)
         for name, frame in self.extra_tables.items():
             frame.to_csv(path / f"{name}.csv", index=False)
-        (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_json_default))
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value)}")
+        (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=json_default))
 
 
 def plan_from_arrays(inst: E2EInstance, production: np.ndarray, shipments: np.ndarray, transfers: np.ndarray,

@@ -13,15 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.errors import ErrorCollector
 from plantwise.core.tables import (
     Column,
     Table,
     TableSpec,
     check_references,
+    index_of,
     load_tables,
     read_scalars,
     save_tables,
+    tables_from_frames,
 )
 
 REPLENISHMENT_MODES = ("sS", "free")
@@ -247,9 +249,6 @@ class OffloadInstance:
 
 
 # ---------------------------------------------------------------------- loading
-def _index(values: pd.Series, ids: list[str]) -> np.ndarray:
-    lookup = {v: k for k, v in enumerate(ids)}
-    return values.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
 
 
 def load(path: str | Path) -> OffloadInstance:
@@ -266,19 +265,7 @@ def load(path: str | Path) -> OffloadInstance:
 def from_frames(frames: dict[str, pd.DataFrame], horizon: int, replenishment: str = "sS",
                 name: str = "offload") -> OffloadInstance:
     """Build and validate an instance from pandas frames (the Python API)."""
-    from plantwise.core.tables import _coerce
-
-    tables: dict[str, Table] = {}
-    errors: list[InputError] = []
-    for spec in SPECS:
-        if spec.name not in frames:
-            errors.append(InputError(spec.filename, None, None, "table missing"))
-            continue
-        typed, errs = _coerce(frames[spec.name].astype(str), spec, spec.filename)
-        errors.extend(errs)
-        tables[spec.name] = Table(spec, typed, spec.filename)
-    if errors:
-        raise InputErrors(errors)
+    tables = tables_from_frames(frames, SPECS)
     return from_tables(
         tables, {"horizon": horizon, "replenishment": replenishment}, "instance.yaml", name=name
     )
@@ -361,9 +348,9 @@ def from_tables(
     # assemble arrays
     stations = t_sites.frame["stations"].to_numpy(np.int64)
     type_capacity = np.zeros((J, V), dtype=np.int64)
-    type_capacity[_index(t_cap.frame["site"], sites), _index(t_cap.frame["product_type"], types)] = \
+    type_capacity[index_of(t_cap.frame["site"], sites), index_of(t_cap.frame["product_type"], types)] = \
         t_cap.frame["capacity"].to_numpy()
-    jx, nx = _index(f["site"], sites), _index(f["part"], parts)
+    jx, nx = index_of(f["site"], sites), index_of(f["part"], parts)
 
     def site_part(col: str) -> np.ndarray:
         out = np.zeros((J, N), dtype=np.int64)
@@ -371,9 +358,9 @@ def from_tables(
         return out
 
     parts_required = np.zeros((I, N), dtype=np.int64)
-    parts_required[_index(t_op.frame["order"], orders), _index(t_op.frame["part"], parts)] = \
+    parts_required[index_of(t_op.frame["order"], orders), index_of(t_op.frame["part"], parts)] = \
         t_op.frame["quantity"].to_numpy()
-    oi, oj = _index(t_os.frame["order"], orders), _index(t_os.frame["site"], sites)
+    oi, oj = index_of(t_os.frame["order"], orders), index_of(t_os.frame["site"], sites)
     eligible = np.zeros((I, J), dtype=bool)
     eligible[oi, oj] = True
 
@@ -383,7 +370,7 @@ def from_tables(
         return out
 
     lane = np.zeros((J, J), dtype=bool)
-    lf, lt = _index(fl["from_site"], sites), _index(fl["to_site"], sites)
+    lf, lt = index_of(fl["from_site"], sites), index_of(fl["to_site"], sites)
     lane[lf, lt] = True
     transshipment_time = np.zeros((J, J), dtype=np.int64)
     transshipment_time[lf, lt] = fl["transshipment_time"].to_numpy()
@@ -398,8 +385,8 @@ def from_tables(
         initial_stock=site_part("initial_stock"), storage_capacity=site_part("storage_capacity"),
         reorder_point=site_part("reorder_point"), order_up_to=site_part("order_up_to"),
         purchase_limit=site_part("purchase_limit"),
-        order_type=_index(fo["product_type"], types), due=fo["due_period"].to_numpy(np.int64),
-        initial_site=_index(fo["initial_site"], sites), parts_required=parts_required,
+        order_type=index_of(fo["product_type"], types), due=fo["due_period"].to_numpy(np.int64),
+        initial_site=index_of(fo["initial_site"], sites), parts_required=parts_required,
         eligible=eligible, processing_time=order_site("processing_time", np.int64),
         shipping_time=order_site("shipping_time", np.int64),
         processing_cost=order_site("processing_cost", float),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from plantwise.core.errors import InputError, InputErrors
+from plantwise.core.result import json_default
 
 if TYPE_CHECKING:
     from plantwise.offload.instance import OffloadInstance
@@ -44,7 +45,7 @@ class OffloadPlan:
         self.shipments.to_csv(path / "transshipments.csv", index=False)
         if self.inventory is not None:
             self.inventory.to_csv(path / "inventory.csv", index=False)
-        (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=_json_default))
+        (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=json_default))
 
 
 def describe_assignments(inst: OffloadInstance, assignments: pd.DataFrame) -> pd.DataFrame:
@@ -68,14 +69,6 @@ def describe_assignments(inst: OffloadInstance, assignments: pd.DataFrame) -> pd
             "offloaded": j != inst.initial_site[i],
         }
     )
-
-
-def _json_default(value: object) -> object:
-    if hasattr(value, "item"):
-        return value.item()  # numpy scalars
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value)}")
 
 
 def load_plan(path: str | Path) -> OffloadPlan:
