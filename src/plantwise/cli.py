@@ -259,6 +259,9 @@ def _register_families() -> None:
     from plantwise.cli_e2e import e2e_app
 
     app.add_typer(e2e_app, name="e2e")
+    from plantwise.cli_schedule import schedule_app
+
+    app.add_typer(schedule_app, name="schedule")
 
 
 _register_families()

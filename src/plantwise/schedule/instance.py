@@ -1,0 +1,443 @@
+"""Food-plant scheduling instances (document 002): goods, recipes, machines, calendar, costs.
+
+Tables (one CSV each, or one sheet each of an ``.xlsx``), units in ``docs/models/schedule.md``:
+
+* ``goods.csv`` finished goods (recipe + package), demand statistics, stock and costs;
+* ``demand.csv`` forecast per good and period (periods ``1..P`` of working time);
+* ``routes.csv`` each recipe's route: ``step`` order, ``stage``, eligible ``machine``,
+  ``rate`` (units/h of input) and ``yield`` (output/input) of the step;
+* ``machines.csv`` machine, its stage, setup minutes per job, cost per hour;
+* ``stages.csv`` waste cost per unit lost at each stage;
+* ``shelf_life.csv`` perishability: ``end(to_stage) - start(from_stage) <= max_hours``.
+
+``instance.yaml`` holds the calendar (weeks, days per week, shifts per day, hours per
+shift, period length in hours), the generalised setup and labour costs per hour, the
+reorder-point policy (``static`` or ``dynamic``) and optional batch-size levels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from plantwise.core.errors import ErrorCollector
+from plantwise.core.tables import (
+    Column,
+    Table,
+    TableSpec,
+    check_references,
+    index_of,
+    load_tables,
+    read_scalars,
+    save_tables,
+    tables_from_frames,
+)
+
+MINUTES_PER_HOUR = 60
+MINUTES_PER_DAY = 24 * 60
+DAYS_PER_WEEK = 7
+
+SPECS: tuple[TableSpec, ...] = (
+    TableSpec(
+        "goods",
+        (
+            Column("good", "str", doc="finished good id (recipe + package type)"),
+            Column("recipe", "str", doc="recipe whose route makes it"),
+            Column("package", "str", required=False, default="", doc="package type (informative)"),
+            Column("annual_demand", "float", 0, required=False, default=None, unit="units",
+                   doc="D_j of the EPQ; blank = the forecast over the horizon"),
+            Column("mean_demand", "float", 0, required=False, default=None, unit="units/h",
+                   doc="mean demand per working hour; blank = forecast / working hours"),
+            Column("std_demand", "float", 0, required=False, default=0.0, unit="units/sqrt(h)",
+                   doc="standard deviation of demand per working hour"),
+            Column("service_level", "float", 0.5, required=False, default=0.99, doc="psi_j, in [0.5, 1)"),
+            Column("initial_inventory", "float", 0, required=False, default=0.0, unit="units"),
+            Column("holding_cost", "float", 0, unit="currency/unit/period"),
+            Column("stockout_cost", "float", 0, unit="currency/unit/period"),
+            Column("order_cost", "float", 0, required=False, default=0.0, unit="currency/unit produced"),
+            Column("safety_stock_cost", "float", 0, required=False, default=0.0,
+                   unit="currency/unit below the reorder point/period"),
+            Column("unit_cost", "float", 0, required=False, default=0.0, unit="currency/unit produced",
+                   doc="finished-good cost"),
+            Column("reorder_point", "float", 0, required=False, default=None, unit="units",
+                   doc="static reorder point (policy static); blank = 0"),
+            Column("batch_size", "float", 1e-9, required=False, default=None, unit="units",
+                   doc="output per job; blank = EPQ"),
+            Column("min_batch", "float", 1e-9, required=False, default=None, unit="units",
+                   doc="with max_batch: the solver picks batch sizes in [min_batch, max_batch]"),
+            Column("max_batch", "float", 1e-9, required=False, default=None, unit="units"),
+        ),
+        key=("good",),
+    ),
+    TableSpec(
+        "demand",
+        (
+            Column("good", "str"),
+            Column("period", "int", 1),
+            Column("quantity", "float", 0, unit="units"),
+        ),
+        key=("good", "period"),
+    ),
+    TableSpec(
+        "routes",
+        (
+            Column("recipe", "str"),
+            Column("step", "int", 1, doc="position in the route"),
+            Column("stage", "str"),
+            Column("machine", "str", doc="an eligible machine of the stage"),
+            Column("rate", "float", 1e-9, unit="units/h", doc="input processed per hour"),
+            Column("yield", "float", 1e-9, required=False, default=1.0, doc="output / input, in (0, 1]"),
+        ),
+        key=("recipe", "step", "machine"),
+    ),
+    TableSpec(
+        "machines",
+        (
+            Column("machine", "str"),
+            Column("stage", "str"),
+            Column("setup_minutes", "float", 0, required=False, default=0.0, unit="min per job"),
+            Column("cost_per_hour", "float", 0, required=False, default=0.0, unit="currency/h"),
+        ),
+        key=("machine",),
+    ),
+    TableSpec(
+        "stages",
+        (
+            Column("stage", "str"),
+            Column("waste_cost", "float", 0, required=False, default=0.0, unit="currency/unit lost"),
+        ),
+        key=("stage",),
+    ),
+    TableSpec(
+        "shelf_life",
+        (
+            Column("recipe", "str"),
+            Column("from_stage", "str"),
+            Column("to_stage", "str"),
+            Column("max_hours", "float", 0, unit="h (wall clock)"),
+        ),
+        key=("recipe", "from_stage", "to_stage"),
+        doc="may be empty",
+    ),
+)
+
+CALENDAR_KEYS = {"weeks": 1, "days_per_week": 5, "shifts_per_day": 1, "hours_per_shift": 8, "period_hours": 1}
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Work calendar: ``weeks`` of 7 days, the first ``days_per_week`` of each worked, each
+    worked day ``shifts_per_day`` x ``hours_per_shift`` hours from midnight; time runs in
+    wall-clock minutes from the start of week 1. Inventory periods cut the working time
+    into ``period_hours`` pieces."""
+
+    weeks: int = 1
+    days_per_week: int = 5
+    shifts_per_day: int = 1
+    hours_per_shift: float = 8
+    period_hours: float = 1
+
+    @property
+    def day_minutes(self) -> int:
+        return round(self.shifts_per_day * self.hours_per_shift * MINUTES_PER_HOUR)
+
+    def working_days(self) -> np.ndarray:
+        """Wall-clock index (0-based) of every worked day."""
+        days = [w * DAYS_PER_WEEK + d for w in range(self.weeks) for d in range(self.days_per_week)]
+        return np.array(days, dtype=np.int64)
+
+    def windows(self) -> np.ndarray:
+        """``[start, end)`` minutes of each working window (one per worked day)."""
+        starts = self.working_days() * MINUTES_PER_DAY
+        return np.stack([starts, starts + self.day_minutes], axis=1)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.windows()[-1, 1])
+
+    @property
+    def working_hours(self) -> float:
+        return len(self.working_days()) * self.day_minutes / MINUTES_PER_HOUR
+
+    def breaks(self) -> np.ndarray:
+        """Non-working ``[start, end)`` windows between working windows (before the horizon)."""
+        w = self.windows()
+        gaps = np.stack([w[:-1, 1], w[1:, 0]], axis=1)
+        return gaps[gaps[:, 1] > gaps[:, 0]]
+
+    def period_ends(self) -> np.ndarray:
+        """Wall-clock minute at which each inventory period ends."""
+        step = round(self.period_hours * MINUTES_PER_HOUR)
+        per_day = self.day_minutes // step
+        offsets = step * np.arange(1, per_day + 1)
+        return (self.windows()[:, :1] + offsets[None, :]).ravel()
+
+    @property
+    def num_periods(self) -> int:
+        return len(self.period_ends())
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in CALENDAR_KEYS}
+
+
+@dataclass
+class ScheduleInstance:
+    """A document-002 plant, validated; tables are kept as typed frames."""
+
+    name: str
+    goods: pd.DataFrame
+    demand: np.ndarray  # [G, P]
+    routes: pd.DataFrame  # sorted by recipe, step, machine
+    machines: pd.DataFrame
+    stages: pd.DataFrame
+    shelf_life: pd.DataFrame
+    calendar: Calendar = field(default_factory=Calendar)
+    setup_cost_per_hour: float = 0.0
+    labor_cost_per_hour: float = 0.0
+    reorder_policy: str = "dynamic"
+    batch_levels: int = 3
+
+    @property
+    def good_ids(self) -> list[str]:
+        return self.goods["good"].tolist()
+
+    @property
+    def machine_ids(self) -> list[str]:
+        return self.machines["machine"].tolist()
+
+    def route(self, recipe: str) -> pd.DataFrame:
+        return self.routes[self.routes["recipe"] == recipe]
+
+    def describe(self) -> str:
+        return (f"{self.name}: {len(self.goods)} goods, {self.goods['recipe'].nunique()} recipes, "
+                f"{len(self.machines)} machines, {self.calendar.num_periods} periods, "
+                f"demand {self.demand.sum():,.0f} units")
+
+    def checksum(self) -> str:
+        h = hashlib.sha256()
+        for frame in self.to_frames().values():
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        h.update(repr(self.scalars()).encode())
+        return h.hexdigest()[:16]
+
+    # ------------------------------------------------------------- tables
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        g, p = np.nonzero(self.demand)
+        goods = np.array(self.good_ids, dtype=object)
+        return {
+            "goods": self.goods.copy(),
+            "demand": pd.DataFrame({"good": goods[g], "period": p + 1, "quantity": self.demand[g, p]}),
+            "routes": self.routes.copy(),
+            "machines": self.machines.copy(),
+            "stages": self.stages.copy(),
+            "shelf_life": self.shelf_life.copy(),
+        }
+
+    def scalars(self) -> dict[str, object]:
+        return {"name": self.name, "calendar": self.calendar.as_dict(),
+                "setup_cost_per_hour": float(self.setup_cost_per_hour),
+                "labor_cost_per_hour": float(self.labor_cost_per_hour),
+                "reorder_policy": self.reorder_policy, "batch_levels": int(self.batch_levels)}
+
+    def save(self, path: str | Path) -> None:
+        save_tables(path, self.to_frames(), self.scalars())
+
+
+def load(path: str | Path) -> ScheduleInstance:
+    """Load and validate an instance folder or workbook; raises ``InputErrors`` naming every defect."""
+    path = Path(path)
+    scalars, source = read_scalars(path)
+    tables = load_tables(path, SPECS)
+    return from_tables(tables, scalars, source, name=str(scalars.get("name", path.stem)))
+
+
+def from_frames(frames: dict[str, pd.DataFrame], scalars: dict[str, object]) -> ScheduleInstance:
+    """Build and validate an instance from pandas frames (Python API)."""
+    return from_tables(tables_from_frames(frames, SPECS), scalars, "instance.yaml",
+                       name=str(scalars.get("name", "schedule")))
+
+
+def _number(err: ErrorCollector, source: str, key: str, value: object, minimum: float, integer: bool = False,
+            strict: bool = False) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and integer and float(value) != int(value):  # type: ignore[arg-type]
+        ok = False
+    if ok and (value < minimum or (strict and value == minimum)):  # type: ignore[operator]
+        ok = False
+    if not ok:
+        kind = "an integer" if integer else "a number"
+        err.add(source, None, key, f"must be {kind} {'>' if strict else '>='} {minimum:g}, got {value!r}")
+        return minimum + (1 if strict else 0)
+    return float(value)  # type: ignore[arg-type]
+
+
+def _scalars(scalars: dict[str, object], source: str, err: ErrorCollector) -> dict[str, object]:
+    raw = scalars.get("calendar", {}) or {}
+    if not isinstance(raw, dict):
+        err.add(source, None, "calendar", "must be a mapping of " + ", ".join(CALENDAR_KEYS))
+        raw = {}
+    values: dict[str, float] = dict(CALENDAR_KEYS)
+    for key, value in raw.items():
+        if key not in CALENDAR_KEYS:
+            err.add(source, None, f"calendar.{key}", f"unknown key (expected one of {', '.join(CALENDAR_KEYS)})")
+            continue
+        integer = key in ("weeks", "days_per_week", "shifts_per_day")
+        values[key] = _number(err, source, f"calendar.{key}", value, 0, integer=integer, strict=True)
+    if values["days_per_week"] > DAYS_PER_WEEK:
+        err.add(source, None, "calendar.days_per_week", f"at most {DAYS_PER_WEEK}, got {values['days_per_week']:g}")
+    day_hours = values["shifts_per_day"] * values["hours_per_shift"]
+    if day_hours > 24:
+        err.add(source, None, "calendar.hours_per_shift", f"shifts x hours = {day_hours:g} h exceeds a day")
+    ratio = day_hours / values["period_hours"] if values["period_hours"] > 0 else 0
+    if abs(ratio - round(ratio)) > 1e-9 or abs(values["period_hours"] * 60 - round(values["period_hours"] * 60)) > 1e-9:
+        err.add(source, None, "calendar.period_hours",
+                f"must split a working day ({day_hours:g} h) into whole periods of whole minutes")
+    calendar = Calendar(int(values["weeks"]), int(values["days_per_week"]), int(values["shifts_per_day"]),
+                        values["hours_per_shift"], values["period_hours"])
+    policy = scalars.get("reorder_policy", "dynamic")
+    if policy not in ("static", "dynamic"):
+        err.add(source, None, "reorder_policy", f"must be 'static' or 'dynamic', got {policy!r}")
+    return {
+        "calendar": calendar,
+        "setup_cost_per_hour": _number(err, source, "setup_cost_per_hour", scalars.get("setup_cost_per_hour", 0.0), 0),
+        "labor_cost_per_hour": _number(err, source, "labor_cost_per_hour", scalars.get("labor_cost_per_hour", 0.0), 0),
+        "reorder_policy": policy,
+        "batch_levels": int(_number(err, source, "batch_levels", scalars.get("batch_levels", 3), 1, integer=True)),
+    }
+
+
+def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: str,
+                name: str = "schedule") -> ScheduleInstance:
+    """Cross-table validation; every defect is collected and raised together."""
+    err = ErrorCollector()
+    s = _scalars(scalars, source, err)
+    err.raise_if_any()
+    calendar: Calendar = s["calendar"]  # type: ignore[assignment]
+    tg, td, tr, tm, ts, tl = (tables[n] for n in ("goods", "demand", "routes", "machines", "stages", "shelf_life"))
+    goods, machines, stages = tg.frame["good"].tolist(), tm.frame["machine"].tolist(), ts.frame["stage"].tolist()
+    recipes = sorted(set(tr.frame["recipe"]))
+    for table, what in ((tg, "good"), (tm, "machine"), (ts, "stage")):
+        if len(table.frame) == 0:
+            err.errors.append(table.error(None, None, f"no {what}s given"))
+    for table, col, valid, what in (
+        (td, "good", goods, "good"), (tg, "recipe", recipes, "recipe (no routes.csv rows)"),
+        (tr, "machine", machines, "machine"), (tr, "stage", stages, "stage"), (tm, "stage", stages, "stage"),
+        (tl, "recipe", recipes, "recipe"), (tl, "from_stage", stages, "stage"), (tl, "to_stage", stages, "stage"),
+    ):
+        err.extend(check_references(table, col, valid, what))
+    f = tg.frame
+    for idx in np.flatnonzero((f["service_level"] >= 1).to_numpy()):
+        err.errors.append(tg.error(int(idx), "service_level", f"must be below 1, got {f['service_level'].iloc[idx]:g}"))
+    lo, hi = f["min_batch"], f["max_batch"]
+    for idx in np.flatnonzero((lo.notna() != hi.notna()).to_numpy()):
+        err.errors.append(tg.error(int(idx), "max_batch" if lo.notna().iloc[idx] else "min_batch",
+                                   "min_batch and max_batch must be given together"))
+    for idx in np.flatnonzero((lo.notna() & hi.notna() & (lo > hi)).to_numpy()):
+        err.errors.append(tg.error(int(idx), "max_batch", f"max_batch {hi.iloc[idx]:g} < min_batch {lo.iloc[idx]:g}"))
+    for idx in np.flatnonzero((lo.notna() & f["batch_size"].notna()).to_numpy()):
+        err.errors.append(tg.error(int(idx), "batch_size", "give batch_size or min_batch/max_batch, not both"))
+    P = calendar.num_periods
+    for idx in np.flatnonzero((td.frame["period"] > P).to_numpy()):
+        err.errors.append(td.error(int(idx), "period", f"period {td.frame['period'].iloc[idx]} is beyond the "
+                                                       f"calendar's {P} periods"))
+    r = tr.frame
+    for idx in np.flatnonzero((r["yield"] > 1).to_numpy()):
+        err.errors.append(tr.error(int(idx), "yield", f"must be in (0, 1], got {r['yield'].iloc[idx]:g}"))
+    stage_of = dict(zip(tm.frame["machine"], tm.frame["stage"], strict=True))
+    for idx, (machine, stage) in enumerate(zip(r["machine"], r["stage"], strict=True)):
+        if machine in stage_of and stage_of[machine] != stage:
+            err.errors.append(tr.error(idx, "machine", f"machine '{machine}' belongs to stage '{stage_of[machine]}', "
+                                                       f"not '{stage}'"))
+    err.raise_if_any()
+    # one stage and one yield per (recipe, step); steps 1..n without gaps; a stage once per route
+    for (recipe, step), grp in r.groupby(["recipe", "step"], sort=False):
+        for col in ("stage", "yield"):
+            if grp[col].nunique() > 1:
+                idx = int(np.flatnonzero(((r["recipe"] == recipe) & (r["step"] == step)).to_numpy())[1])
+                err.errors.append(tr.error(idx, col, f"recipe '{recipe}' step {step}: every machine row must give "
+                                                     f"the same {col}"))
+    for recipe, grp in r.groupby("recipe", sort=False):
+        steps = sorted(set(grp["step"]))
+        if steps != list(range(1, len(steps) + 1)):
+            idx = int(grp.index[0])
+            err.errors.append(tr.error(idx, "step", f"recipe '{recipe}' steps must be 1..n, got {steps}"))
+        per_stage = grp.drop_duplicates("step")["stage"]
+        if per_stage.duplicated().any():
+            err.errors.append(tr.error(int(grp.index[0]), "stage", f"recipe '{recipe}' visits a stage twice"))
+    for idx, (recipe, a, b) in enumerate(zip(tl.frame["recipe"], tl.frame["from_stage"], tl.frame["to_stage"],
+                                             strict=True)):
+        grp = r[r["recipe"] == recipe].drop_duplicates("step")
+        step_of = dict(zip(grp["stage"], grp["step"], strict=True))
+        for col, st in (("from_stage", a), ("to_stage", b)):
+            if st not in step_of:
+                err.errors.append(tl.error(idx, col, f"recipe '{recipe}' has no step at stage '{st}'"))
+        if a in step_of and b in step_of and step_of[a] > step_of[b]:
+            err.errors.append(tl.error(idx, "to_stage", f"stage '{b}' comes before '{a}' in recipe '{recipe}'"))
+    # an operation must fit in one working window (it cannot span a break)
+    window = calendar.day_minutes
+    setup = dict(zip(tm.frame["machine"], tm.frame["setup_minutes"], strict=True))
+    long_rows = []
+    for gi, row in enumerate(f.itertuples(index=False)):
+        if pd.notna(row.batch_size) or pd.notna(row.max_batch):
+            size = row.batch_size if pd.notna(row.batch_size) else row.max_batch
+            for idx in np.flatnonzero((r["recipe"] == row.recipe).to_numpy()):
+                minutes = operation_minutes(size, _yield_after(r, row.recipe, int(r["step"].iloc[idx])),
+                                            float(r["rate"].iloc[idx]), setup[r["machine"].iloc[idx]])
+                if minutes > window:
+                    long_rows.append((gi, idx, minutes))
+    for gi, idx, minutes in long_rows[:20]:
+        err.errors.append(tr.error(idx, "rate", f"a batch of good '{goods[gi]}' takes {minutes} min on "
+                                                f"'{r['machine'].iloc[idx]}', longer than a working day "
+                                                f"({window} min): raise the rate or lower the batch"))
+    err.raise_if_any()
+    demand = np.zeros((len(goods), P))
+    demand[index_of(td.frame["good"], goods), td.frame["period"].to_numpy(np.int64) - 1] = \
+        td.frame["quantity"].to_numpy(float)
+    inst = ScheduleInstance(
+        name=name, goods=tg.frame.reset_index(drop=True), demand=demand,
+        routes=r.sort_values(["recipe", "step", "machine"], kind="stable").reset_index(drop=True),
+        machines=tm.frame.reset_index(drop=True), stages=ts.frame.reset_index(drop=True),
+        shelf_life=tl.frame.reset_index(drop=True), calendar=calendar,
+        setup_cost_per_hour=s["setup_cost_per_hour"], labor_cost_per_hour=s["labor_cost_per_hour"],  # type: ignore[arg-type]
+        reorder_policy=s["reorder_policy"], batch_levels=s["batch_levels"],  # type: ignore[arg-type]
+    )
+    for gi, row in enumerate(f.itertuples(index=False)):
+        mean = mean_demand(inst)[gi]
+        first = r[(r["recipe"] == row.recipe) & (r["step"] == 1)]
+        if pd.isna(row.batch_size) and pd.isna(row.max_batch) and len(first) and mean >= first["rate"].mean():
+            err.errors.append(tg.error(gi, "mean_demand", f"demand {mean:g}/h is not below the first-stage rate "
+                                                          f"{first['rate'].mean():g}/h: the EPQ is undefined; "
+                                                          f"give batch_size"))
+    err.raise_if_any()
+    return inst
+
+
+def operation_minutes(output: float, yield_after: float, rate: float, setup_minutes: float) -> int:
+    """Minutes a job of ``output`` finished units occupies a machine at a step: the setup plus
+    the step's input ``output / yield_after`` at ``rate`` units per hour, rounded up."""
+    run = MINUTES_PER_HOUR * output / yield_after / rate
+    return math.ceil(setup_minutes - 1e-9) + math.ceil(run - 1e-6)
+
+
+def _yield_after(routes: pd.DataFrame, recipe: str, step: int) -> float:
+    """Product of the yields of ``step`` and every later step of ``recipe``."""
+    grp = routes[(routes["recipe"] == recipe) & (routes["step"] >= step)].drop_duplicates("step")
+    return float(np.prod(grp["yield"].to_numpy(float)))
+
+
+def yields_after(inst: ScheduleInstance, recipe: str) -> dict[int, float]:
+    grp = inst.route(recipe).drop_duplicates("step").sort_values("step")
+    y = grp["yield"].to_numpy(float)
+    after = np.cumprod(y[::-1])[::-1]
+    return dict(zip(grp["step"].astype(int), after, strict=True))
+
+
+def mean_demand(inst: ScheduleInstance) -> np.ndarray:
+    """Mean demand per working hour: ``mean_demand`` or the forecast over the working hours."""
+    given = inst.goods["mean_demand"].to_numpy(float)
+    return np.where(np.isnan(given), inst.demand.sum(axis=1) / inst.calendar.working_hours, given)

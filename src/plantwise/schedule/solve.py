@@ -1,0 +1,174 @@
+"""Solve a schedule: the CP-SAT model, the dynamic reorder-point iteration, the plan.
+
+``solve(instance, objective, options)`` accepts a document-002 plant
+(:class:`ScheduleInstance`) or a bare :class:`Shop` (job shop, hybrid flow shop).
+
+Dynamic reorder point (document 002: ``R_j = dbar_j Lbar_j + Z sigma_j sqrt(Lbar_j)``
+with ``Lbar_j`` the schedule's own mean flow time): ``R`` and the schedule depend on
+each other, so we iterate
+
+    R^0 = 0;  schedule^i = argmin cost(. | R^i);  R^{i+1} = R(Lbar(schedule^i))
+
+until ``R^{i+1} = R^i`` (to 0.01 units), at most ``MAX_ROP_ITERATIONS`` times. A settled
+plan is a fixed point: its reorder point is the one its own lead times imply, and it is
+optimal (when CP-SAT proves it) for that reorder point. When the iteration does not
+settle (a cycle or the limit), the last schedule is reported with the reorder point its
+lead times imply, status ``feasible`` and no bound. Every plan is verified.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from plantwise.core.options import SolveOptions
+from plantwise.core.result import SolveStatus, relative_gap
+from plantwise.schedule.expand import (
+    build_shop,
+    default_jobs,
+    lead_times,
+    reorder_points,
+    static_reorder_points,
+)
+from plantwise.schedule.instance import ScheduleInstance
+from plantwise.schedule.model import OBJECTIVES, Schedule, solve_cpsat
+from plantwise.schedule.plan import SchedulePlan
+from plantwise.schedule.shop import Shop
+
+MAX_ROP_ITERATIONS = 8
+
+
+@dataclass
+class ScheduleResult:
+    status: SolveStatus
+    plan: SchedulePlan | None
+    summary: dict[str, object] = field(default_factory=dict)
+
+
+def schedule_frame(shop: Shop, sched: Schedule) -> pd.DataFrame:
+    """Rows (job, good, quantity, step, stage, machine, start, end) of the made jobs."""
+    ops = np.flatnonzero(sched.op_alt >= 0)
+    job = shop.op_job[ops]
+    step = np.zeros(shop.num_ops, dtype=np.int64)
+    for route in shop.job_ops():
+        step[route] = np.arange(1, len(route) + 1)
+    goods = shop.inventory.goods if shop.inventory is not None else []
+    frame = pd.DataFrame({
+        "job": [shop.job_name[k] for k in job],
+        "good": [goods[shop.job_good[k]] if shop.job_good[k] >= 0 else "" for k in job],
+        "quantity": np.round(shop.job_quantity[job], 4),
+        "step": step[ops],
+        "stage": [shop.op_stage[o] for o in ops],
+        "machine": [shop.machines[shop.alt_machine[sched.op_alt[o]]] for o in ops],
+        "start": sched.op_start[ops],
+        "end": sched.op_end[ops],
+    })
+    return frame.sort_values(["start", "job", "step"], kind="stable").reset_index(drop=True)
+
+
+def _flow(shop: Shop, sched: Schedule) -> np.ndarray:
+    routes = shop.job_ops()
+    first = np.array([r[0] for r in routes])
+    last = np.array([r[-1] for r in routes])
+    return np.where(sched.job_made, sched.op_end[last] - sched.op_start[first], 0)
+
+
+def solve(instance: ScheduleInstance | Shop, objective: str = "cost", options: SolveOptions | None = None,
+          workers: int | None = None) -> ScheduleResult:
+    """Schedule ``instance`` for ``objective`` (``cost``, ``makespan``, ``weighted-tardiness``)."""
+    from plantwise.schedule.verify import inventory_frame, verify_shop
+
+    options = options or SolveOptions()
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}")
+    t0 = time.perf_counter()
+    history: list[dict[str, object]] = []
+    settled = True
+    if isinstance(instance, Shop):
+        shop = instance
+        out = solve_cpsat(shop, objective, options, workers=workers)
+        R = None
+    else:
+        dynamic = instance.reorder_policy == "dynamic"
+        R = np.zeros(len(instance.goods)) if dynamic else static_reorder_points(instance)
+        seen: list[np.ndarray] = []
+        settled = not dynamic
+        while True:
+            left = options.remaining(time.perf_counter() - t0)
+            shop = build_shop(instance, default_jobs(instance, R, objective), R)
+            out = solve_cpsat(shop, objective, options.with_(time_limit=left), workers=workers,
+                              compact=objective == "cost")
+            entry: dict[str, object] = {"iteration": len(history) + 1, "reorder_point_used": R.tolist(),
+                                        "status": str(out.status), "objective": out.objective,
+                                        "bound": out.bound, "seconds": round(out.build_seconds + out.solve_seconds, 4)}
+            history.append(entry)
+            if out.schedule is None or not dynamic:
+                break
+            L = lead_times(shop, out.schedule.job_made, out.schedule.op_start, out.schedule.op_end)
+            R_next = reorder_points(instance, L)
+            entry["lead_time_hours"] = np.round(L, 4).tolist()
+            entry["reorder_point_implied"] = R_next.tolist()
+            if np.allclose(R_next, R, atol=0.005, rtol=0):
+                settled = True
+                break
+            if any(np.allclose(R_next, r, atol=0.005, rtol=0) for r in seen) or len(history) >= MAX_ROP_ITERATIONS \
+                    or (options.time_limit is not None and time.perf_counter() - t0 >= options.time_limit):
+                break
+            seen.append(R)
+            R = R_next
+    seconds = time.perf_counter() - t0
+    summary: dict[str, object] = {"objective_name": objective, "instance": shop.name}
+    if out.schedule is None:
+        summary.update({"status": str(out.status), "objective": None, "bound": None, "gap": None,
+                        "solve_seconds": round(seconds, 4), "message": out.message, "rop_iterations": history})
+        return ScheduleResult(out.status, None, summary)
+    sched = out.schedule
+    status, bound = out.status, out.bound
+    if shop.inventory is not None and not settled:
+        # report the reorder point the schedule's own lead times imply; no bound for it
+        L = lead_times(shop, sched.job_made, sched.op_start, sched.op_end)
+        shop.inventory.reorder_point = reorder_points(instance, L)  # type: ignore[arg-type]
+        status, bound = SolveStatus.FEASIBLE, None
+    frame = schedule_frame(shop, sched)
+    inventory = inventory_frame(shop, frame) if shop.inventory is not None else pd.DataFrame()
+    plan = SchedulePlan(frame, inventory)
+    check = verify_shop(shop, plan, objective)
+    value = check.objective_value
+    made = np.flatnonzero(sched.job_made)
+    summary.update({
+        "status": str(status),
+        "objective": value,
+        "bound": bound if bound is None else float(min(bound, value)) if status == SolveStatus.OPTIMAL else bound,
+        "gap": relative_gap(value, bound),
+        "model_objective": out.objective,
+        "cost_breakdown": check.cost_breakdown,
+        "makespan": int(frame["end"].max()) if len(frame) else 0,
+        "jobs": len(made),
+        "solve_seconds": round(seconds, 4),
+        "build_seconds": round(out.build_seconds, 4),
+        "solver": "cpsat",
+        "time_unit": shop.time_unit,
+        "verified": check.ok,
+        "violations": [str(v) for v in check.violations[:20]],
+    })
+    if shop.inventory is not None:
+        goods = shop.inventory.goods
+        L = lead_times(shop, sched.job_made, sched.op_start, sched.op_end)
+        produced = np.bincount(shop.job_good[made], weights=shop.job_quantity[made], minlength=len(goods))
+        summary.update({
+            "amount_produced": float(produced.sum()),
+            "jobs_per_good": {goods[g]: int(n) for g, n in enumerate(np.bincount(shop.job_good[made],
+                                                                                  minlength=len(goods))) if n},
+            "reorder_point": {goods[g]: float(r) for g, r in enumerate(shop.inventory.reorder_point)},
+            "average_lead_time_hours": float(L[L > 0].mean()) if np.any(L > 0) else 0.0,
+            "reorder_policy": instance.reorder_policy if isinstance(instance, ScheduleInstance) else "static",
+            "rop_settled": settled,
+            "rop_iterations": history,
+            "total_flow_minutes": int(_flow(shop, sched).sum()),
+        })
+        if len(goods) <= 50:
+            summary["amount_produced_per_good"] = {goods[g]: float(q) for g, q in enumerate(produced) if q}
+    return ScheduleResult(status, plan, summary)
