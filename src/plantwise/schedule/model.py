@@ -36,6 +36,7 @@ reported cost is recomputed in floating point by the verifier.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -45,7 +46,6 @@ from ortools.sat.python import cp_model
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
 from plantwise.schedule.shop import Shop
-import itertools
 
 QUANTITY_SCALE = 100  # CP-SAT counts stock in hundredths of a unit
 COST_SCALE = 1_000_000  # and costs in millionths of a currency unit

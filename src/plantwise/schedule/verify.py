@@ -16,6 +16,7 @@ tables and the plan's rows.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,6 @@ import pandas as pd
 from plantwise.core.verification import Verification, check_reported_cost
 from plantwise.schedule.plan import SchedulePlan
 from plantwise.schedule.shop import Shop
-import itertools
 
 QUANTITY_TOLERANCE = 0.011  # units (plans hold quantities to 0.01)
 MAX_MESSAGES = 50
