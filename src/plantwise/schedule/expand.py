@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,6 @@ from plantwise.schedule.instance import (
     ScheduleInstance,
     mean_demand,
     operation_minutes,
-    yields_after,
 )
 from plantwise.schedule.shop import Inventory, Shop
 
@@ -51,12 +51,14 @@ def epq(inst: ScheduleInstance) -> tuple[np.ndarray, np.ndarray]:
     dbar = mean_demand(inst)
     h = g["holding_cost"].to_numpy(float)
     sizes, capped = np.zeros(len(g)), np.zeros(len(g), dtype=bool)
+    steps = recipe_steps(inst)
+    caps = {recipe: batch_cap(inst, recipe, rows) for recipe, rows in steps.items()}
     for i, row in enumerate(g.itertuples(index=False)):
-        cap = batch_cap(inst, row.recipe)
+        cap = caps[row.recipe]
         if pd.notna(row.batch_size):
             sizes[i] = row.batch_size
             continue
-        alpha = inst.route(row.recipe).query("step == 1")["rate"].mean()
+        alpha = float(np.mean([rate for _, rate in steps[row.recipe][0].machines]))
         if h[i] > 0 and inst.setup_cost_per_hour > 0 and D[i] > 0:
             q = math.sqrt(2 * D[i] * inst.setup_cost_per_hour / (h[i] * (1 - dbar[i] / alpha)))
         else:  # no trade-off to balance: one batch covers the horizon
@@ -67,15 +69,55 @@ def epq(inst: ScheduleInstance) -> tuple[np.ndarray, np.ndarray]:
     return np.where(capped, np.floor(sizes * 100 + 1e-9), np.round(sizes * 100)) / 100, capped
 
 
-def batch_cap(inst: ScheduleInstance, recipe: str) -> float:
+@dataclass(frozen=True)
+class RecipeStep:
+    """One step of a recipe: its stage, its yield, the yield of it and every later step
+    (so that input = output / yield_after), and the eligible (machine index, rate) pairs."""
+
+    step: int
+    stage: str
+    step_yield: float
+    yield_after: float
+    machines: tuple[tuple[int, float], ...]
+
+
+def recipe_steps(inst: ScheduleInstance) -> dict[str, list[RecipeStep]]:
+    """Every recipe's steps in route order, computed in one pass over ``routes`` (cached on
+    the instance: routes do not change once loaded)."""
+    cached = inst.__dict__.get("_recipe_steps")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    m_index = {m: i for i, m in enumerate(inst.machine_ids)}
+    r = inst.routes
+    machine_idx = r["machine"].map(m_index).to_numpy()
+    rates = r["rate"].to_numpy(float)
+    step_col = r["step"].to_numpy(np.int64)
+    stage_col = r["stage"].to_numpy(object)
+    yield_col = r["yield"].to_numpy(float)
+    out: dict[str, list[RecipeStep]] = {}
+    for recipe, idx in r.groupby("recipe", sort=False).indices.items():
+        order = idx[np.argsort(step_col[idx], kind="stable")]
+        bounds = np.flatnonzero(np.diff(step_col[order])) + 1
+        chunks = np.split(order, bounds)
+        yields = np.array([yield_col[c[0]] for c in chunks])
+        after = np.cumprod(yields[::-1])[::-1]
+        out[str(recipe)] = [
+            RecipeStep(int(step_col[c[0]]), str(stage_col[c[0]]), float(yields[i]), float(after[i]),
+                       tuple((int(machine_idx[j]), float(rates[j])) for j in c))
+            for i, c in enumerate(chunks)
+        ]
+    inst.__dict__["_recipe_steps"] = out
+    return out
+
+
+def batch_cap(inst: ScheduleInstance, recipe: str, steps: list[RecipeStep] | None = None) -> float:
     """Largest output whose every step fits one working day on the step's fastest machine."""
     window = inst.calendar.day_minutes
-    setup = dict(zip(inst.machines["machine"], inst.machines["setup_minutes"], strict=True))
-    after = yields_after(inst, recipe)
+    setup = inst.machines["setup_minutes"].to_numpy(float)
+    steps = steps if steps is not None else recipe_steps(inst)[recipe]
     cap = math.inf
-    for step, grp in inst.route(recipe).groupby("step"):
-        best = max((window - math.ceil(setup[m])) / MINUTES_PER_HOUR * rate * after[int(step)]
-                   for m, rate in zip(grp["machine"], grp["rate"], strict=True))
+    for st in steps:
+        best = max((window - math.ceil(setup[m])) / MINUTES_PER_HOUR * rate * st.yield_after for m, rate in st.machines)
         cap = min(cap, best)
     return max(cap * (1 - 1e-6), 0.0)
 
@@ -124,22 +166,16 @@ def build_shop(inst: ScheduleInstance, jobs: Sequence[tuple[int, float, bool]], 
     """The shop of ``inst`` with the given jobs ``(good index, output units, optional)``."""
     goods = inst.good_ids
     machines = inst.machine_ids
-    m_index = {m: i for i, m in enumerate(machines)}
     setup = inst.machines["setup_minutes"].to_numpy(float)
     cph = inst.machines["cost_per_hour"].to_numpy(float)
     waste_cost = dict(zip(inst.stages["stage"], inst.stages["waste_cost"], strict=True))
     recipe_of = inst.goods["recipe"].tolist()
     unit_cost = (inst.goods["order_cost"] + inst.goods["unit_cost"]).to_numpy(float)
-    steps_of: dict[str, list[tuple[int, str, float, list[tuple[int, float]]]]] = {}
-    for recipe, grp in inst.routes.groupby("recipe", sort=False):
-        after = yields_after(inst, recipe)
-        rows = []
-        for step, sg in grp.groupby("step", sort=True):
-            rows.append((int(step), str(sg["stage"].iloc[0]), after[int(step)],
-                         [(m_index[mm], float(rate)) for mm, rate in zip(sg["machine"], sg["rate"], strict=True)],
-                         float(sg["yield"].iloc[0])))
-        steps_of[recipe] = rows  # type: ignore[assignment]
-    lag_rows = {r: grp for r, grp in inst.shelf_life.groupby("recipe")}
+    steps_of = recipe_steps(inst)
+    lag_rows: dict[str, list[tuple[str, str, float]]] = {}
+    for recipe, a, b, hours in inst.shelf_life[["recipe", "from_stage", "to_stage", "max_hours"]].itertuples(
+            index=False):
+        lag_rows.setdefault(recipe, []).append((a, b, hours))
     counters: dict[int, int] = {}
     job_name, job_good, job_qty, job_opt, job_fixed, job_due = [], [], [], [], [], []
     op_job, op_stage, op_input = [], [], []
@@ -169,7 +205,8 @@ def build_shop(inst: ScheduleInstance, jobs: Sequence[tuple[int, float, bool]], 
         fixed = unit_cost[g] * q
         waste = 0.0
         stage_op: dict[str, int] = {}
-        for _step, stage, after, alts, step_yield in steps_of[recipe_of[g]]:  # type: ignore[misc]
+        for st in steps_of[recipe_of[g]]:
+            stage, after, step_yield = st.stage, st.yield_after, st.step_yield
             o = len(op_job)
             op_job.append(k)
             op_stage.append(stage)
@@ -177,7 +214,7 @@ def build_shop(inst: ScheduleInstance, jobs: Sequence[tuple[int, float, bool]], 
             quantity_in = q / after
             op_input.append(quantity_in)
             waste += waste_cost.get(stage, 0.0) * quantity_in * (1 - step_yield)
-            for m, rate in alts:
+            for m, rate in st.machines:
                 d = operation_minutes(q, after, rate, setup[m])
                 s = math.ceil(setup[m] - 1e-9)
                 alt_op.append(o)
@@ -193,7 +230,7 @@ def build_shop(inst: ScheduleInstance, jobs: Sequence[tuple[int, float, bool]], 
         for name, value in zip(job_parts, (order_cost[g] * q, fg_cost[g] * q, waste), strict=True):
             job_parts[name].append(value)
         if recipe_of[g] in lag_rows:
-            for a, b, hours in lag_rows[recipe_of[g]][["from_stage", "to_stage", "max_hours"]].itertuples(index=False):
+            for a, b, hours in lag_rows[recipe_of[g]]:
                 lags.append((k, stage_op[a], stage_op[b], math.floor(hours * MINUTES_PER_HOUR + 1e-9)))
     K = len(jobs)
     g = inst.goods

@@ -104,9 +104,10 @@ def large(seed: int = 1, goods: int = 1_050, recipes: int = 420, weeks: int = 4)
         for step, stage in enumerate(STAGES, start=1):
             pool = stage_machines[stage]
             k = min(len(pool), int(rng.integers(2, 4)))
+            step_yield = 1.0 if stage == "package" else round(float(rng.uniform(0.97, 1.0)), 3)
             for m in rng.choice(pool, size=k, replace=False):
                 rows.append((recipe, step, stage, str(m), round(float(rate[stage][r] * rng.uniform(0.9, 1.1)), 1),
-                             1.0 if stage == "package" else round(float(rng.uniform(0.97, 1.0)), 3)))
+                             step_yield))
     routes = pd.DataFrame(rows, columns=["recipe", "step", "stage", "machine", "rate", "yield"])
     shape = rng.uniform(-0.5, 0.5, goods)
     ramp = np.linspace(-1, 1, P)
@@ -117,10 +118,10 @@ def large(seed: int = 1, goods: int = 1_050, recipes: int = 420, weeks: int = 4)
         "package": [packages[i % len(packages)] for i in range(goods)], "annual_demand": monthly * 12,
         "mean_demand": np.nan, "std_demand": np.round(rng.uniform(0, 5, goods), 2), "service_level": 0.95,
         "initial_inventory": np.round(monthly * rng.uniform(0.05, 0.4, goods), 0),
-        **UNIT_COSTS, "reorder_point": np.nan, "batch_size": np.round(monthly * rng.uniform(0.8, 1.1, goods), 0),
+        **UNIT_COSTS, "reorder_point": np.nan, "batch_size": np.round(monthly * rng.uniform(0.6, 1.1, goods), 0),
         "min_batch": np.nan, "max_batch": np.nan,
     })
-    return ScheduleInstance(
+    inst = ScheduleInstance(
         name=f"large-{goods}-goods-seed-{seed}", goods=g, demand=demand, routes=routes, machines=machines,
         stages=pd.DataFrame({"stage": list(STAGES), "waste_cost": WASTE_COST}),
         shelf_life=pd.DataFrame({"recipe": recipe_ids, "from_stage": "extrude", "to_stage": "dry",
@@ -128,3 +129,11 @@ def large(seed: int = 1, goods: int = 1_050, recipes: int = 420, weeks: int = 4)
         calendar=calendar, setup_cost_per_hour=SETUP_COST_PER_HOUR, labor_cost_per_hour=LABOR_COST_PER_HOUR,
         reorder_policy="static",
     )
+    # a batch must fit one working day at every step on every eligible machine
+    from plantwise.schedule.expand import recipe_steps
+
+    window = calendar.day_minutes - SETUP_MINUTES - 1
+    cap = {r: min(window / 60 * rate * st.yield_after for st in steps for _, rate in st.machines)
+           for r, steps in recipe_steps(inst).items()}
+    g["batch_size"] = np.minimum(g["batch_size"], np.floor(g["recipe"].map(cap).to_numpy(float)))
+    return inst

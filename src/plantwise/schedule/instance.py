@@ -127,6 +127,7 @@ SPECS: tuple[TableSpec, ...] = (
 )
 
 CALENDAR_KEYS = {"weeks": 1, "days_per_week": 5, "shifts_per_day": 1, "hours_per_shift": 8, "period_hours": 1}
+INTEGER_CALENDAR_KEYS = ("weeks", "days_per_week", "shifts_per_day")
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,10 @@ class Calendar:
         return len(self.period_ends())
 
     def as_dict(self) -> dict[str, float]:
-        return {k: getattr(self, k) for k in CALENDAR_KEYS}
+        # typed per key, so that Calendar(hours_per_shift=8) and a loaded 8.0 give the same
+        # scalars (and so the same checksum) after a save/load round trip
+        return {k: int(getattr(self, k)) if k in INTEGER_CALENDAR_KEYS else float(getattr(self, k))
+                for k in CALENDAR_KEYS}
 
 
 @dataclass
@@ -286,7 +290,7 @@ def _scalars(scalars: dict[str, object], source: str, err: ErrorCollector) -> di
         if key not in CALENDAR_KEYS:
             err.add(source, None, f"calendar.{key}", f"unknown key (expected one of {', '.join(CALENDAR_KEYS)})")
             continue
-        integer = key in ("weeks", "days_per_week", "shifts_per_day")
+        integer = key in INTEGER_CALENDAR_KEYS
         values[key] = _number(err, source, f"calendar.{key}", value, 0, integer=integer, strict=True)
     if values["days_per_week"] > DAYS_PER_WEEK:
         err.add(source, None, "calendar.days_per_week", f"at most {DAYS_PER_WEEK}, got {values['days_per_week']:g}")

@@ -89,14 +89,17 @@ def _int_cost(values: np.ndarray) -> np.ndarray:
 
 
 def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedule | None = None,
-                workers: int | None = None, compact: bool = False) -> CpSatOutcome:
+                workers: int | None = None, compact: bool = False,
+                blocked: list[np.ndarray] | None = None, deterministic_time: float | None = None) -> CpSatOutcome:
     """Build the CP-SAT model of ``shop`` for ``objective`` and solve it within ``options``.
 
     With ``compact``, a second solve keeps the objective at most the first solve's value
     and minimises the total flow time ``sum_k (e_{last(k)} - s_{first(k)})``: among
     equally good schedules, jobs do not wait between stages without reason (this is
     what makes the document's lead time, and so the dynamic reorder point, well defined).
-    The status and bound are the first solve's."""
+    The status and bound are the first solve's. ``blocked[m]`` lists ``[start, end)``
+    windows in which machine ``m`` is taken (by jobs outside this model).
+    ``deterministic_time`` caps CP-SAT's deterministic work (reproducible, unlike seconds)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     t0 = time.perf_counter()
@@ -135,9 +138,12 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
             m.add(start[o] == 0).only_enforce_if(made[k].Not())
             m.add(end[o] == 0).only_enforce_if(made[k].Not())
     breaks = [m.new_interval_var(int(b0), int(b1 - b0), int(b1), "break") for b0, b1 in shop.breaks if b1 > b0]
-    for ivs in by_machine:
-        if ivs and (len(ivs) > 1 or breaks):
-            m.add_no_overlap(ivs + breaks)
+    for machine, ivs in enumerate(by_machine):
+        taken = []
+        if blocked is not None and len(blocked[machine]):
+            taken = [m.new_interval_var(int(b0), int(b1 - b0), int(b1), "taken") for b0, b1 in blocked[machine]]
+        if ivs and (len(ivs) > 1 or breaks or taken):
+            m.add_no_overlap(ivs + breaks + taken)
     first = np.array([ops[0] for ops in job_ops], dtype=np.int64)
     last = np.array([ops[-1] for ops in job_ops], dtype=np.int64)
     for k, ops in enumerate(job_ops):
@@ -203,6 +209,8 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
     solver.parameters.random_seed = int(options.seed)
     solver.parameters.relative_gap_limit = float(options.mip_gap) if objective == "cost" else 0.0
     solver.parameters.log_search_progress = bool(options.log)
+    if deterministic_time is not None:
+        solver.parameters.max_deterministic_time = float(deterministic_time)
     t1 = time.perf_counter()
     raw_status = solver.solve(m)
     status = _STATUS.get(raw_status, SolveStatus.ERROR)
