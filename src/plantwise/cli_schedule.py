@@ -121,8 +121,9 @@ def solve_cmd(
     time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=0.1, help="seconds")] = 60.0,
     mip_gap: Annotated[float, typer.Option(help="relative gap to stop at (cost objective)")] = 1e-4,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads the solver may use")] = 2,
-    workers: Annotated[int | None, typer.Option(min=1, help="CP-SAT search workers (default 8: a portfolio "
-                                                            "time-shared over --threads)")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="CP-SAT search workers, interleaved deterministically "
+                                                            "(default: 1 for cost, 8 for makespan and tardiness)")] =
+        None,
     seed: Annotated[int, typer.Option()] = 0,
     report: Annotated[bool, typer.Option(help="write report.html")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
@@ -132,7 +133,7 @@ def solve_cmd(
 
     inst = _load(instance, fmt)
     options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
-    result = _solve(inst, objective.value, method.value, options, workers if workers is not None else 8)
+    result = _solve(inst, objective.value, method.value, options, workers)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.summary["format"] = fmt.value
     if result.plan is None:

@@ -49,6 +49,8 @@ from plantwise.schedule.plan import SchedulePlan
 from plantwise.schedule.shop import Inventory, Shop
 from plantwise.schedule.solve import ScheduleResult, schedule_frame
 
+MOVES_PER_SECOND = 0.6  # LNS moves per second of time limit (a 0.5-unit move takes ~1 s here)
+
 
 def earliest_completion(shop: Shop) -> np.ndarray:
     """Earliest finish of each job alone on empty machines (fastest alternative, calendar kept)."""
@@ -255,9 +257,13 @@ def _merge(intervals: list[tuple[int, int]]) -> np.ndarray:
 
 
 def lns(inst: ScheduleInstance, shop: Shop, jobs: list[tuple[int, float, bool]], current: Schedule,
-        good_bound: np.ndarray, deadline: float, options: SolveOptions, workers: int | None = None,
+        good_bound: np.ndarray, deadline: float, options: SolveOptions, max_moves: int,
         ) -> tuple[Schedule, list[dict[str, object]]]:
-    """Step 3 of the module docstring; returns the improved schedule and the move history."""
+    """Step 3 of the module docstring; returns the improved schedule and the move history.
+
+    Each sub-model runs one CP-SAT worker for a fixed deterministic work budget, and the
+    number of moves is fixed in advance (``max_moves``), so the result does not depend on
+    the machine's speed unless the wall-clock ``deadline`` stops the search first."""
     rng = np.random.default_rng(options.seed)
     inv = shop.inventory
     assert inv is not None
@@ -269,7 +275,7 @@ def lns(inst: ScheduleInstance, shop: Shop, jobs: list[tuple[int, float, bool]],
     jobs_of = [np.flatnonzero(shop.job_good == g) for g in range(len(inv.goods))]
     history: list[dict[str, object]] = []
     size, step_limit = 8, 0.5
-    while True:
+    while len(history) < max_moves:
         left = deadline - time.perf_counter()
         if left < 1.0:
             break
@@ -313,13 +319,15 @@ def lns(inst: ScheduleInstance, shop: Shop, jobs: list[tuple[int, float, bool]],
             after = float(new_costs[goods].sum())
             if after < before - 1e-6:
                 current, costs, accepted = trial, new_costs, True
-        if out.status == SolveStatus.OPTIMAL and seconds < 0.3 * step_limit:  # noqa: SIM114
+        if out.status == SolveStatus.OPTIMAL and seconds < 0.3 * step_limit:
             size = min(size + 5, 200)
         elif out.status != SolveStatus.OPTIMAL:
             size = max(5, size - 5)
-        history.append({"goods": int(count), "jobs": len(free), "status": str(out.status),
-                        "seconds": round(seconds, 3), "build_seconds": round(out.build_seconds, 3), "before": round(before, 4), "after": round(after, 4),
-                        "accepted": accepted, "total": round(float(costs.sum()), 4)})
+        history.append({
+            "goods": int(count), "jobs": len(free), "status": str(out.status), "seconds": round(seconds, 3),
+            "before": round(before, 4), "after": round(after, 4), "accepted": accepted,
+            "total": round(float(costs.sum()), 4),
+        })
     return current, history
 
 
@@ -426,7 +434,9 @@ def solve_large(inst: ScheduleInstance, objective: str = "cost", options: SolveO
     t = time.perf_counter()
     deadline = t0 + (options.time_limit if options.time_limit is not None else 600.0) - 2.0
     jobs = default_jobs(inst, R, objective)
-    best, history = lns(inst, shop, jobs, greedy, good_bound, deadline, options, workers)
+    limit = options.time_limit if options.time_limit is not None else 600.0
+    max_moves = int(MOVES_PER_SECOND * limit)
+    best, history = lns(inst, shop, jobs, greedy, good_bound, deadline, options, max_moves)
     best_cost = float(good_costs(shop, best).sum())
     source = "lns" if best_cost < greedy_cost - 1e-6 else "constructive"
     timings["lns"] = time.perf_counter() - t
@@ -449,7 +459,8 @@ def solve_large(inst: ScheduleInstance, objective: str = "cost", options: SolveO
         "average_lead_time_hours": float(L[L > 0].mean()) if np.any(L > 0) else 0.0,
         "solve_seconds": round(time.perf_counter() - t0, 3), "timings": {k: round(v, 3) for k, v in timings.items()},
         "solver": "cpsat", "time_unit": shop.time_unit, "verified": check.ok,
-        "lns_moves": len(history), "lns_accepted": int(sum(bool(h["accepted"]) for h in history)),
+        "lns_moves": len(history), "lns_moves_planned": max_moves,
+        "deterministic": len(history) >= max_moves, "lns_accepted": int(sum(bool(h["accepted"]) for h in history)),
         "lns_history": history[-200:],
         "violations": [str(v) for v in check.violations[:20]], "notes": notes,
     }

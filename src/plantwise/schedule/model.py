@@ -50,6 +50,7 @@ from plantwise.schedule.shop import Shop
 QUANTITY_SCALE = 100  # CP-SAT counts stock in hundredths of a unit
 COST_SCALE = 1_000_000  # and costs in millionths of a currency unit
 OBJECTIVES = ("cost", "makespan", "weighted-tardiness")
+TIE_BREAK_LIMIT = 2**62  # lexicographic cost-then-flow objective only while it cannot overflow
 
 _STATUS = {
     cp_model.OPTIMAL: SolveStatus.OPTIMAL,
@@ -90,16 +91,19 @@ def _int_cost(values: np.ndarray) -> np.ndarray:
 
 def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedule | None = None,
                 workers: int | None = None, compact: bool = False,
-                blocked: list[np.ndarray] | None = None, deterministic_time: float | None = None) -> CpSatOutcome:
+                blocked: list[np.ndarray] | None = None, deterministic_time: float | None = None,
+                interleave: bool = False) -> CpSatOutcome:
     """Build the CP-SAT model of ``shop`` for ``objective`` and solve it within ``options``.
 
-    With ``compact``, a second solve keeps the objective at most the first solve's value
-    and minimises the total flow time ``sum_k (e_{last(k)} - s_{first(k)})``: among
-    equally good schedules, jobs do not wait between stages without reason (this is
-    what makes the document's lead time, and so the dynamic reorder point, well defined).
-    The status and bound are the first solve's. ``blocked[m]`` lists ``[start, end)``
-    windows in which machine ``m`` is taken (by jobs outside this model).
-    ``deterministic_time`` caps CP-SAT's deterministic work (reproducible, unlike seconds)."""
+    With ``compact`` (cost objective), ties are broken by the total flow time
+    ``sum_k (e_{last(k)} - s_{first(k)})``: the model minimises ``M cost + flow`` with
+    ``M = K H + 1`` larger than any flow, so the cost optimum is unchanged and, among
+    equally cheap schedules, jobs do not wait between stages without reason (this is what
+    makes the document's lead time, and so the dynamic reorder point, well defined).
+    ``blocked[m]`` lists ``[start, end)`` windows in which machine ``m`` is taken (by jobs outside this model).
+    ``deterministic_time`` caps CP-SAT's deterministic work (reproducible, unlike seconds).
+    With ``interleave`` the workers' search is interleaved deterministically: the same
+    input gives the same schedule on every run unless the wall-clock limit cuts the search."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     t0 = time.perf_counter()
@@ -162,6 +166,7 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
                 m.add_implication(made[k + 1], made[k])
             m.add(start[int(first[k])] <= start[int(first[k + 1])]).only_enforce_if(made[k + 1])
 
+    tie_scale = 1
     terms_vars: list[cp_model.IntVar] = []
     terms_coef: list[int] = []
     if objective == "cost":
@@ -175,7 +180,17 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
             terms_coef.append(int(fixed[k]))
         if shop.inventory is not None:
             _inventory(m, shop, made, end, last, terms_vars, terms_coef)
-        m.minimize(cp_model.LinearExpr.weighted_sum(terms_vars, terms_coef) if terms_vars else 0)
+        cost_expr = cp_model.LinearExpr.weighted_sum(terms_vars, terms_coef) if terms_vars else 0
+        proto_vars = m.proto.variables
+        worst = sum(abs(c) * max(abs(d) for d in proto_vars[v.index].domain) for v, c in zip(terms_vars, terms_coef,
+                                                                                            strict=True))
+        tie_scale = K * H + 1 if compact and terms_vars else 1
+        if tie_scale > 1 and worst * tie_scale < TIE_BREAK_LIMIT:
+            flow = sum(end[int(last[k])] - start[int(first[k])] for k in range(K))
+            m.minimize(tie_scale * cost_expr + flow)
+        else:
+            tie_scale = 1
+            m.minimize(cost_expr)
     elif objective == "makespan":
         cmax = m.new_int_var(0, H, "cmax")
         m.add_max_equality(cmax, [end[int(o)] for o in last])
@@ -211,6 +226,8 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
     solver.parameters.log_search_progress = bool(options.log)
     if deterministic_time is not None:
         solver.parameters.max_deterministic_time = float(deterministic_time)
+    if interleave:
+        solver.parameters.interleave_search = True
     t1 = time.perf_counter()
     raw_status = solver.solve(m)
     status = _STATUS.get(raw_status, SolveStatus.ERROR)
@@ -219,24 +236,9 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
         return CpSatOutcome(status, None, None, None, build_seconds, solve_seconds, solver.status_name(raw_status))
     objective_value = float(solver.objective_value)
     bound_value = float(solver.best_objective_bound)
-    if compact and objective == "cost" and terms_vars:
-        left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
-        if left is None or left > 0.2:
-            values = {id(v): solver.value(v) for v in start + end}
-            m.add(cp_model.LinearExpr.weighted_sum(terms_vars, terms_coef) <= round(objective_value))
-            m.clear_hints()
-            for v in start + end:
-                m.add_hint(v, values[id(v)])
-            m.minimize(sum(end[int(last[k])] - start[int(first[k])] for k in range(K)))
-            second = cp_model.CpSolver()
-            second.parameters.copy_from(solver.parameters)
-            if left is not None:
-                second.parameters.max_time_in_seconds = float(min(left, max(1.0, 0.25 * options.time_limit)))
-            second.parameters.relative_gap_limit = 0.0
-            status2 = second.solve(m)
-            solve_seconds = time.perf_counter() - t1
-            if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                solver = second
+    if tie_scale > 1:  # recover the cost from M * cost + flow
+        objective_value = float(np.floor(objective_value / tie_scale))
+        bound_value = float(np.floor(bound_value / tie_scale))
     job_made = np.array([bool(solver.value(x)) for x in made])
     op_alt = np.full(O, -1, dtype=np.int64)
     for a, lit in enumerate(chosen):

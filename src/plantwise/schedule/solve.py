@@ -9,11 +9,18 @@ each other, so we iterate
 
     R^0 = 0;  schedule^i = argmin cost(. | R^i);  R^{i+1} = R(Lbar(schedule^i))
 
-until ``R^{i+1} = R^i`` (to 0.01 units), at most ``MAX_ROP_ITERATIONS`` times. A settled
+until ``R^{i+1} = R^i`` (to 0.01 units), at most ``MAX_ROP_ITERATIONS`` times. Each
+schedule is right-shifted (:mod:`plantwise.schedule.compact`) before its lead times are
+measured, so waiting the cost does not see does not inflate the reorder point. A settled
 plan is a fixed point: its reorder point is the one its own lead times imply, and it is
 optimal (when CP-SAT proves it) for that reorder point. When the iteration does not
 settle (a cycle or the limit), the last schedule is reported with the reorder point its
 lead times imply, status ``feasible`` and no bound. Every plan is verified.
+
+Determinism: the cost objective runs one CP-SAT worker by default, and the other
+objectives CP-SAT's portfolio of ``PORTFOLIO_WORKERS`` interleaved deterministically;
+either way the same input gives the same plan unless the time limit cuts the search.
+Passing ``workers`` > 1 for the cost objective interleaves them too.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import pandas as pd
 
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus, relative_gap
+from plantwise.schedule.compact import right_shift
 from plantwise.schedule.expand import (
     build_shop,
     default_jobs,
@@ -39,6 +47,7 @@ from plantwise.schedule.plan import SchedulePlan
 from plantwise.schedule.shop import Shop
 
 MAX_ROP_ITERATIONS = 8
+PORTFOLIO_WORKERS = 8  # CP-SAT's portfolio, interleaved deterministically over the threads
 
 
 @dataclass
@@ -89,7 +98,7 @@ def solve(instance: ScheduleInstance | Shop, objective: str = "cost", options: S
     settled = True
     if isinstance(instance, Shop):
         shop = instance
-        out = solve_cpsat(shop, objective, options, workers=workers)
+        out = solve_cpsat(shop, objective, options, workers=workers or PORTFOLIO_WORKERS, interleave=True)
         R = None
     else:
         dynamic = instance.reorder_policy == "dynamic"
@@ -99,8 +108,11 @@ def solve(instance: ScheduleInstance | Shop, objective: str = "cost", options: S
         while True:
             left = options.remaining(time.perf_counter() - t0)
             shop = build_shop(instance, default_jobs(instance, R, objective), R)
-            out = solve_cpsat(shop, objective, options.with_(time_limit=left), workers=workers,
+            w = workers or (1 if objective == "cost" else PORTFOLIO_WORKERS)
+            out = solve_cpsat(shop, objective, options.with_(time_limit=left), workers=w, interleave=w > 1,
                               compact=objective == "cost")
+            if out.schedule is not None:
+                out.schedule = right_shift(shop, out.schedule)
             entry: dict[str, object] = {"iteration": len(history) + 1, "reorder_point_used": R.tolist(),
                                         "status": str(out.status), "objective": out.objective,
                                         "bound": out.bound, "seconds": round(out.build_seconds + out.solve_seconds, 4)}
