@@ -44,7 +44,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from plantwise.core.options import SolveOptions
-from plantwise.core.result import SolveStatus
+from plantwise.core.result import Progress, SolveStatus
 from plantwise.schedule.shop import Shop
 
 QUANTITY_SCALE = 100  # CP-SAT counts stock in hundredths of a unit
@@ -229,7 +229,19 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
     if interleave:
         solver.parameters.interleave_search = True
     t1 = time.perf_counter()
-    raw_status = solver.solve(m)
+    callback = None
+    if options.progress is not None:
+        report = options.progress
+        divisor = (COST_SCALE if objective == "cost" else (1000 if objective == "weighted-tardiness" else 1))
+
+        class _Progress(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(self) -> None:
+                value = float(np.floor(self.objective_value / tie_scale)) / divisor
+                bound = float(np.floor(self.best_objective_bound / tie_scale)) / divisor
+                report(Progress(time.perf_counter() - t1, value, bound))
+
+        callback = _Progress()
+    raw_status = solver.solve(m, callback)
     status = _STATUS.get(raw_status, SolveStatus.ERROR)
     solve_seconds = time.perf_counter() - t1
     if not status.has_solution:
