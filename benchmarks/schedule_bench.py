@@ -70,7 +70,8 @@ def scenarios(args: argparse.Namespace) -> list[dict[str, object]]:
             times.append(time.perf_counter() - t0)
         s = r.summary
         rows.append({"date": date.today().isoformat(), "machine": _machine(), "suite": "scenarios",
-                     "instance": f"scenario-{n}", "runs": args.runs, "median_seconds": round(statistics.median(times), 3),
+                     "instance": f"scenario-{n}", "runs": args.runs,
+                     "median_seconds": round(statistics.median(times), 3),
                      "max_seconds": round(max(times), 3), "status": s["status"], "objective": s["objective"],
                      "bound": s["bound"], "gap": s["gap"], "jobs": s["jobs"], "amount_produced": s["amount_produced"],
                      "reorder_point": s["reorder_point"]["FG3"], "lead_time_hours": s["average_lead_time_hours"],

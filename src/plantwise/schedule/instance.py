@@ -359,46 +359,59 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
                                                        f"not '{stage}'"))
     err.raise_if_any()
     # one stage and one yield per (recipe, step); steps 1..n without gaps; a stage once per route
-    for (recipe, step), grp in r.groupby(["recipe", "step"], sort=False):
-        for col in ("stage", "yield"):
-            if grp[col].nunique() > 1:
-                idx = int(np.flatnonzero(((r["recipe"] == recipe) & (r["step"] == step)).to_numpy())[1])
-                err.errors.append(tr.error(idx, col, f"recipe '{recipe}' step {step}: every machine row must give "
-                                                     f"the same {col}"))
-    for recipe, grp in r.groupby("recipe", sort=False):
-        steps = sorted(set(grp["step"]))
-        if steps != list(range(1, len(steps) + 1)):
-            idx = int(grp.index[0])
-            err.errors.append(tr.error(idx, "step", f"recipe '{recipe}' steps must be 1..n, got {steps}"))
-        per_stage = grp.drop_duplicates("step")["stage"]
-        if per_stage.duplicated().any():
-            err.errors.append(tr.error(int(grp.index[0]), "stage", f"recipe '{recipe}' visits a stage twice"))
-    for idx, (recipe, a, b) in enumerate(zip(tl.frame["recipe"], tl.frame["from_stage"], tl.frame["to_stage"],
-                                             strict=True)):
-        grp = r[r["recipe"] == recipe].drop_duplicates("step")
-        step_of = dict(zip(grp["stage"], grp["step"], strict=True))
-        for col, st in (("from_stage", a), ("to_stage", b)):
-            if st not in step_of:
-                err.errors.append(tl.error(idx, col, f"recipe '{recipe}' has no step at stage '{st}'"))
-        if a in step_of and b in step_of and step_of[a] > step_of[b]:
-            err.errors.append(tl.error(idx, "to_stage", f"stage '{b}' comes before '{a}' in recipe '{recipe}'"))
+    r = r.assign(_row=np.arange(len(r)))
+    by_step = r.groupby(["recipe", "step"], sort=False)
+    for col in ("stage", "yield"):
+        varied = by_step[col].transform("nunique") > 1
+        second = varied & (by_step.cumcount() == 1)
+        for idx in np.flatnonzero(second.to_numpy()):
+            err.errors.append(tr.error(int(idx), col, f"recipe '{r['recipe'].iat[idx]}' step {r['step'].iat[idx]}: "
+                                                      f"every machine row must give the same {col}"))
+    steps = r.drop_duplicates(["recipe", "step"]).sort_values(["recipe", "step"], kind="stable")
+    count = steps.groupby("recipe")["step"].transform("size")
+    bad = steps[(steps.groupby("recipe")["step"].transform("max") != count)
+                | (steps.groupby("recipe")["step"].transform("min") != 1)].drop_duplicates("recipe")
+    for recipe, row in zip(bad["recipe"], bad["_row"], strict=True):
+        listed = sorted(steps.loc[steps["recipe"] == recipe, "step"].tolist())
+        err.errors.append(tr.error(int(row), "step", f"recipe '{recipe}' steps must be 1..n, got {listed}"))
+    twice = steps[steps.duplicated(["recipe", "stage"])].drop_duplicates("recipe")
+    for recipe, row in zip(twice["recipe"], twice["_row"], strict=True):
+        err.errors.append(tr.error(int(row), "stage", f"recipe '{recipe}' visits a stage twice"))
+    err.raise_if_any()
+    # yield of each step and every later one: input = output / yield_after
+    steps = steps.assign(yield_after=steps.iloc[::-1].groupby("recipe", sort=False)["yield"].cumprod().iloc[::-1])
+    lf = tl.frame.assign(_row=np.arange(len(tl.frame)))
+    for col in ("from_stage", "to_stage"):
+        lf = lf.merge(steps[["recipe", "stage", "step"]].rename(columns={"stage": col, "step": f"{col}_step"}),
+                      on=["recipe", col], how="left")
+    for row, recipe, a, b, sa, sb in zip(lf["_row"], lf["recipe"], lf["from_stage"], lf["to_stage"],
+                                         lf["from_stage_step"], lf["to_stage_step"], strict=True):
+        for col, st, step in (("from_stage", a, sa), ("to_stage", b, sb)):
+            if pd.isna(step):
+                err.errors.append(tl.error(int(row), col, f"recipe '{recipe}' has no step at stage '{st}'"))
+        if pd.notna(sa) and pd.notna(sb) and sa > sb:
+            err.errors.append(tl.error(int(row), "to_stage", f"stage '{b}' comes before '{a}' in recipe '{recipe}'"))
     # an operation must fit in one working window (it cannot span a break)
     window = calendar.day_minutes
-    setup = dict(zip(tm.frame["machine"], tm.frame["setup_minutes"], strict=True))
-    long_rows = []
-    for gi, row in enumerate(f.itertuples(index=False)):
-        if pd.notna(row.batch_size) or pd.notna(row.max_batch):
-            size = row.batch_size if pd.notna(row.batch_size) else row.max_batch
-            for idx in np.flatnonzero((r["recipe"] == row.recipe).to_numpy()):
-                minutes = operation_minutes(size, _yield_after(r, row.recipe, int(r["step"].iloc[idx])),
-                                            float(r["rate"].iloc[idx]), setup[r["machine"].iloc[idx]])
-                if minutes > window:
-                    long_rows.append((gi, idx, minutes))
-    for gi, idx, minutes in long_rows[:20]:
-        err.errors.append(tr.error(idx, "rate", f"a batch of good '{goods[gi]}' takes {minutes} min on "
-                                                f"'{r['machine'].iloc[idx]}', longer than a working day "
-                                                f"({window} min): raise the rate or lower the batch"))
+    sized = f.assign(_good=np.arange(len(f)), size=f["batch_size"].fillna(f["max_batch"]))
+    sized = sized[sized["size"].notna()][["_good", "recipe", "size"]]
+    ops = sized.merge(r[["recipe", "step", "machine", "rate", "_row"]], on="recipe").merge(
+        steps[["recipe", "step", "yield_after"]], on=["recipe", "step"]).merge(
+        tm.frame[["machine", "setup_minutes"]], on="machine")
+    if len(ops):
+        minutes = (np.ceil(ops["setup_minutes"].to_numpy(float) - 1e-9)
+                   + np.ceil(MINUTES_PER_HOUR * ops["size"].to_numpy(float) / ops["yield_after"].to_numpy(float)
+                             / ops["rate"].to_numpy(float) - 1e-6))
+        too_long = ops.assign(minutes=minutes.astype(np.int64))[minutes > window].sort_values(["_good", "_row"])
+        for gi, idx, machine, m in too_long[["_good", "_row", "machine", "minutes"]].head(20).itertuples(index=False):
+            err.errors.append(tr.error(int(idx), "rate", f"a batch of good '{goods[gi]}' takes {m} min on "
+                                                         f"'{machine}', longer than a working day ({window} min): "
+                                                         f"raise the rate or lower the batch"))
+        if len(too_long) > 20:
+            more = len(too_long) - 20
+            err.errors.append(tr.error(None, "rate", f"... and {more} more operations too long for a day"))
     err.raise_if_any()
+    r = r.drop(columns="_row")
     demand = np.zeros((len(goods), P))
     demand[index_of(td.frame["good"], goods), td.frame["period"].to_numpy(np.int64) - 1] = \
         td.frame["quantity"].to_numpy(float)
@@ -410,13 +423,13 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
         setup_cost_per_hour=s["setup_cost_per_hour"], labor_cost_per_hour=s["labor_cost_per_hour"],  # type: ignore[arg-type]
         reorder_policy=s["reorder_policy"], batch_levels=s["batch_levels"],  # type: ignore[arg-type]
     )
-    for gi, row in enumerate(f.itertuples(index=False)):
-        mean = mean_demand(inst)[gi]
-        first = r[(r["recipe"] == row.recipe) & (r["step"] == 1)]
-        if pd.isna(row.batch_size) and pd.isna(row.max_batch) and len(first) and mean >= first["rate"].mean():
-            err.errors.append(tg.error(gi, "mean_demand", f"demand {mean:g}/h is not below the first-stage rate "
-                                                          f"{first['rate'].mean():g}/h: the EPQ is undefined; "
-                                                          f"give batch_size"))
+    first_rate = r[r["step"] == 1].groupby("recipe")["rate"].mean()
+    alpha = f["recipe"].map(first_rate).to_numpy(float)
+    mean = mean_demand(inst)
+    epq_goods = (f["batch_size"].isna() & f["max_batch"].isna()).to_numpy()
+    for gi in np.flatnonzero(epq_goods & (mean >= alpha)):
+        err.errors.append(tg.error(int(gi), "mean_demand", f"demand {mean[gi]:g}/h is not below the first-stage rate "
+                                                           f"{alpha[gi]:g}/h: the EPQ is undefined; give batch_size"))
     err.raise_if_any()
     return inst
 
@@ -426,12 +439,6 @@ def operation_minutes(output: float, yield_after: float, rate: float, setup_minu
     the step's input ``output / yield_after`` at ``rate`` units per hour, rounded up."""
     run = MINUTES_PER_HOUR * output / yield_after / rate
     return math.ceil(setup_minutes - 1e-9) + math.ceil(run - 1e-6)
-
-
-def _yield_after(routes: pd.DataFrame, recipe: str, step: int) -> float:
-    """Product of the yields of ``step`` and every later step of ``recipe``."""
-    grp = routes[(routes["recipe"] == recipe) & (routes["step"] >= step)].drop_duplicates("step")
-    return float(np.prod(grp["yield"].to_numpy(float)))
 
 
 def yields_after(inst: ScheduleInstance, recipe: str) -> dict[int, float]:
