@@ -3,7 +3,8 @@
 Runs the Python API in one process (the same code path as ``plantwise schedule solve``)
 and appends one row per run to ``benchmarks/results/schedule-<suite>-<date>.csv``.
 ``time_to_best`` is when the final incumbent was first found (from CP-SAT's solution
-callback). Usage:
+callback). The public instances are read from ``../shared/benchmarks`` (or
+``$PLANTWISE_BENCHMARKS``). Usage:
 
     python benchmarks/schedule_bench.py scenarios --runs 3
     python benchmarks/schedule_bench.py jsplib --time-limit 300 --runs 3
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import statistics
 import time
@@ -27,7 +29,7 @@ from plantwise.core.options import SolveOptions
 from plantwise.core.result import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "benchmarks"
+SHARED = Path(os.environ.get("PLANTWISE_BENCHMARKS", ROOT.parent / "shared" / "benchmarks"))
 RESULTS = ROOT / "benchmarks" / "results"
 
 
