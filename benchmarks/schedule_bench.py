@@ -120,8 +120,8 @@ def _benchmark_rows(args: argparse.Namespace, suite: str) -> list[dict[str, obje
                      "status": s["status"], "reached": s["objective"] is not None and s["objective"] <= target,
                      "median_seconds": round(statistics.median(times), 3),
                      "median_time_to_best": round(statistics.median(ttb), 3),
-                     "command": f"plantwise schedule solve {path.relative_to(SHARED.parent)} --format {fmt} "
-                                f"--objective makespan --time-limit {args.time_limit:g}"})
+                     "command": f"plantwise schedule solve ../shared/benchmarks/{path.relative_to(SHARED)} "
+                                f"--format {fmt} --objective makespan --time-limit {args.time_limit:g}"})
         print(rows[-1], flush=True)
     return rows
 

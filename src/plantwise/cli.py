@@ -211,8 +211,9 @@ def _report_verification(check: Verification) -> int:
         console.print(f"[bold red]{family}[/]: {len(items)} violation(s)")
         for v in items[:10]:
             console.print(f"  {v.message}", markup=False, highlight=False)
-    out.print(f"recomputed cost {check.total_cost:,.2f}: " + ", ".join(
-        f"{k} {v:,.2f}" for k, v in check.cost_breakdown.items()))
+    if check.cost_breakdown:
+        out.print(f"recomputed cost {check.total_cost:,.2f}: " + ", ".join(
+            f"{k} {v:,.2f}" for k, v in check.cost_breakdown.items()))
     if check.ok:
         out.print("[bold green]plan verified[/]: 0 violations")
         return EXIT_OK

@@ -173,12 +173,12 @@ def verify_shop(shop: Shop, plan: SchedulePlan, objective: str = "cost") -> Sche
     if shop.alt_cost_parts:
         for name, values in shop.alt_cost_parts.items():
             out.cost_breakdown[name] = float(values[alt[ok]].sum())
-    else:
+    elif shop.alt_cost.any():
         out.cost_breakdown["machines"] = float(shop.alt_cost[alt[ok]].sum())
     if shop.job_cost_parts:
         for name, values in shop.job_cost_parts.items():
             out.cost_breakdown[name] = float(values[made].sum())
-    else:
+    elif shop.job_fixed_cost.any():
         out.cost_breakdown["jobs"] = float(shop.job_fixed_cost[made].sum())
     out.makespan = int(end.max()) if len(end) else 0
     last_end = {}
