@@ -133,9 +133,10 @@ def capacity_free_bound(shop: Shop) -> tuple[float, np.ndarray, np.ndarray]:
         arg = np.zeros((P, M), dtype=np.int64)
         for p in range(P):
             allowed = m == 0 if p < earliest else np.ones(M, dtype=bool)
-            prev = np.zeros(M) if p == 0 else f[p - 1]
-            best_prev = np.minimum.accumulate(prev) if p else np.where(m == 0, 0.0, np.inf)
-            arg_prev = _argmin_prefix(prev) if p else np.zeros(M, dtype=np.int64)
+            if p == 0:  # before the first period no job is done: any m_0 >= 0 is reachable at no cost
+                best_prev, arg_prev = np.zeros(M), np.zeros(M, dtype=np.int64)
+            else:
+                best_prev, arg_prev = np.minimum.accumulate(f[p - 1]), _argmin_prefix(f[p - 1])
             f[p] = np.where(allowed, cost[p] + best_prev, np.inf)
             arg[p] = arg_prev
         final = f[P - 1] + m * job_min_cost[jobs].min()
