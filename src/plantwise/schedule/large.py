@@ -465,4 +465,5 @@ def solve_large(inst: ScheduleInstance, objective: str = "cost", options: SolveO
         "lns_history": history[-200:],
         "violations": [str(v) for v in check.violations[:20]], "notes": notes,
     }
+    plan.summary = summary
     return ScheduleResult(status, plan, summary)

@@ -183,4 +183,5 @@ def solve(instance: ScheduleInstance | Shop, objective: str = "cost", options: S
         })
         if len(goods) <= 50:
             summary["amount_produced_per_good"] = {goods[g]: float(q) for g, q in enumerate(produced) if q}
+    plan.summary = summary
     return ScheduleResult(status, plan, summary)
