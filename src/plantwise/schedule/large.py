@@ -29,8 +29,10 @@
    The neighbourhood size adapts: it grows while sub-models are proven optimal quickly
    and shrinks when they time out.
 
-The reorder point is the static one (policy ``static``); with ``dynamic`` the large
-method uses the reorder point implied by the constructive schedule's lead times and says so.
+The reorder point is the static one (policy ``static``). With ``dynamic`` the search
+uses the reorder point the constructive schedule's lead times imply, and the plan
+reports the one its final lead times imply, with the bound recomputed for it (one pass,
+not iterated to a fixed point; the summary says so).
 """
 
 from __future__ import annotations
@@ -414,7 +416,8 @@ def solve_large(inst: ScheduleInstance, objective: str = "cost", options: SolveO
         raise ValueError("the large method minimises cost; use --method exact for makespan or tardiness")
     t0 = time.perf_counter()
     R = static_reorder_points(inst)
-    shop = build_shop(inst, default_jobs(inst, R, objective), R)
+    jobs = default_jobs(inst, R, objective)
+    shop = build_shop(inst, jobs, R)
     timings: dict[str, float] = {"build": time.perf_counter() - t0}
     t = time.perf_counter()
     bound, ideal, good_bound = capacity_free_bound(shop)
@@ -430,28 +433,33 @@ def solve_large(inst: ScheduleInstance, objective: str = "cost", options: SolveO
         notes.append("dynamic policy: reorder point from the constructive schedule's lead times, not iterated")
     greedy_cost = _cost(shop, greedy)
     best, best_cost, source = greedy, greedy_cost, "constructive"
-    cp_bound = None
-    status = SolveStatus.FEASIBLE
     t = time.perf_counter()
     deadline = t0 + (options.time_limit if options.time_limit is not None else 600.0) - 2.0
-    jobs = default_jobs(inst, R, objective)
     limit = options.time_limit if options.time_limit is not None else 600.0
     max_moves = int(MOVES_PER_SECOND * limit)
     best, history = lns(inst, shop, jobs, greedy, good_bound, deadline, options, max_moves)
     best_cost = float(good_costs(shop, best).sum())
     source = "lns" if best_cost < greedy_cost - 1e-6 else "constructive"
     timings["lns"] = time.perf_counter() - t
-    proven = max(bound, cp_bound) if cp_bound is not None else bound
+    if inst.reorder_policy == "dynamic":  # report the reorder point the final schedule implies, and its bound
+        R = reorder_points(inst, lead_times(shop, best.job_made, best.op_start, best.op_end))
+        shop.inventory.reorder_point = R  # type: ignore[union-attr]
+        bound, _, good_bound = capacity_free_bound(shop)
+        notes.append("the reported reorder point is the one the final schedule's lead times imply; "
+                     "the bound is for that reorder point")
+    proven = bound
     frame = schedule_frame(shop, best)
     plan = SchedulePlan(frame, _inventory(shop, best))
     check = verify_shop(shop, plan)
     made = np.flatnonzero(best.job_made)
     L = lead_times(shop, best.job_made, best.op_start, best.op_end)
+    gap = relative_gap(check.total_cost, min(proven, check.total_cost))
+    status = SolveStatus.OPTIMAL if gap is not None and gap <= options.mip_gap else SolveStatus.FEASIBLE
     summary: dict[str, object] = {
         "objective_name": "cost", "instance": shop.name, "method": "large", "status": str(status),
         "objective": check.total_cost, "bound": float(min(proven, check.total_cost)),
         "gap": relative_gap(check.total_cost, min(proven, check.total_cost)),
-        "capacity_free_bound": bound, "cpsat_bound": cp_bound, "constructive_cost": greedy_cost,
+        "capacity_free_bound": bound, "constructive_cost": greedy_cost,
         "schedule_from": source, "cost_breakdown": check.cost_breakdown,
         "makespan": int(frame["end"].max()) if len(frame) else 0, "jobs": len(made),
         "candidate_jobs": int(shop.num_jobs), "operations": int(shop.num_ops),
