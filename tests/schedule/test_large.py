@@ -65,3 +65,16 @@ def test_right_shift_keeps_cost_and_never_lengthens_a_job() -> None:
         if out.schedule.job_made[k]:
             assert shifted.op_end[route[-1]] == out.schedule.op_end[route[-1]]
             assert shifted.op_start[route[0]] >= out.schedule.op_start[route[0]]
+
+
+def test_lagrangian_bound_lies_between_the_capacity_free_bound_and_the_optimum() -> None:
+    from plantwise.schedule.large import lagrangian_bound
+
+    inst = large(seed=5, goods=3, recipes=2, weeks=1)
+    R = static_reorder_points(inst)
+    shop = build_shop(inst, default_jobs(inst, R, "cost"), R)
+    free, _, _ = capacity_free_bound(shop)
+    exact = solve(inst, "cost", SolveOptions(time_limit=60))
+    value, ideal = lagrangian_bound(shop, exact.summary["objective"])
+    assert free - 1e-6 <= value <= exact.summary["objective"] + 1e-6
+    assert len(ideal) == shop.num_jobs
