@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from plantwise.cli import (
+    EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
     EXIT_NO_PLAN,
     EXIT_OK,
@@ -133,14 +134,19 @@ def solve_cmd(
 
     inst = _load(instance, fmt)
     options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
-    result = _solve(inst, objective.value, method.value, options, workers)
+    try:
+        result = _solve(inst, objective.value, method.value, options, workers)
+    except ValueError as exc:  # a method that does not apply to this input (e.g. large with makespan)
+        console.print(f"[bold red]cannot solve[/]: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     result.summary["format"] = fmt.value
     if result.plan is None:
         (out_dir / "summary.json").write_text(json.dumps(result.summary, indent=2, default=json_default))
         if result.status == SolveStatus.INFEASIBLE:
-            console.print("[bold red]infeasible[/]: no schedule meets the calendar, the shelf life and the horizon; "
-                          "check that every recipe step has an eligible machine and that batches fit a working day")
+            console.print("[bold red]infeasible[/]: no schedule meets the calendar, the shelf life and the horizon:")
+            for reason in result.summary.get("diagnosis", []):  # type: ignore[union-attr]
+                console.print(f"  {reason}", markup=False, highlight=False)
             raise typer.Exit(EXIT_INFEASIBLE)
         console.print(f"[bold yellow]no schedule[/] within the limits ({result.status}); try a longer --time-limit")
         raise typer.Exit(EXIT_NO_PLAN)

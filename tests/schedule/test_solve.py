@@ -180,3 +180,14 @@ def test_solve_does_not_modify_the_instance() -> None:
     before = copy.deepcopy(inst)
     solve(inst, "cost", SolveOptions(time_limit=30))
     assert inst.checksum() == before.checksum()
+
+
+def test_an_impossible_shelf_life_gets_a_diagnosis_naming_the_jobs() -> None:
+    from plantwise.schedule.generate import document_scenario as scenario
+
+    inst = scenario(2)
+    inst.shelf_life["max_hours"] = 1.0  # extrusion + drying take over 4 h
+    result = solve(inst, "makespan", SolveOptions(time_limit=10))
+    assert result.status == SolveStatus.INFEASIBLE and result.plan is None
+    diagnosis = result.summary["diagnosis"]
+    assert any("FG3#1" in d and "shelf life" in d for d in diagnosis), diagnosis

@@ -521,6 +521,9 @@ def solve_large(inst: ScheduleInstance, objective: str = "cost", options: SolveO
     options = options or SolveOptions(time_limit=600)
     if objective != "cost":
         raise ValueError("the large method minimises cost; use --method exact for makespan or tardiness")
+    if inst.goods["min_batch"].notna().any():
+        raise ValueError("the large method needs one batch size per good (batch_size or the EPQ); "
+                         "min_batch/max_batch goods need --method exact")
     t0 = time.perf_counter()
     R = static_reorder_points(inst)
     jobs = default_jobs(inst, R, objective)

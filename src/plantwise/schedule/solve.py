@@ -78,6 +78,37 @@ def schedule_frame(shop: Shop, sched: Schedule) -> pd.DataFrame:
     return frame.sort_values(["start", "job", "step"], kind="stable").reset_index(drop=True)
 
 
+def diagnose(shop: Shop) -> list[str]:
+    """Why a shop has no schedule: jobs that cannot finish by the horizon even alone on
+    empty machines, shelf lives shorter than the fastest processing between their stages,
+    operations longer than every working window; else the mandatory jobs together exceed
+    the machines' time."""
+    from plantwise.schedule.large import earliest_completion
+
+    reasons = []
+    alts = shop.op_alts()
+    windows = shop.horizon if len(shop.breaks) == 0 else int(np.max(np.diff(
+        np.concatenate([[0], shop.breaks.ravel(), [shop.horizon]]).reshape(-1, 2), axis=1)))
+    for o in range(shop.num_ops):
+        shortest = int(shop.alt_duration[alts[o]].min())
+        if shortest > windows:
+            reasons.append(f"job '{shop.job_name[shop.op_job[o]]}' {shop.op_stage[o]} takes at least {shortest} "
+                           f"{shop.time_unit}, longer than any working window ({windows})")
+    finish = earliest_completion(shop)
+    for k in np.flatnonzero(~shop.job_optional & (finish > shop.horizon)):
+        reasons.append(f"job '{shop.job_name[k]}' cannot finish by the horizon {shop.horizon} even alone "
+                       f"(earliest {finish[k]} {shop.time_unit})")
+    for k, o_from, o_to, lag in shop.lags:
+        shortest = sum(int(shop.alt_duration[alts[o]].min()) for o in range(int(o_from), int(o_to) + 1))
+        if shortest > lag:
+            reasons.append(f"job '{shop.job_name[k]}': {shop.op_stage[o_from]} to {shop.op_stage[o_to]} takes at "
+                           f"least {shortest} {shop.time_unit}, more than the shelf life {lag}")
+    if not reasons:
+        reasons.append("every job fits alone; together the mandatory jobs need more machine time than the "
+                       "calendar offers before the horizon")
+    return reasons[:20]
+
+
 def _flow(shop: Shop, sched: Schedule) -> np.ndarray:
     routes = shop.job_ops()
     first = np.array([r[0] for r in routes])
@@ -136,6 +167,8 @@ def solve(instance: ScheduleInstance | Shop, objective: str = "cost", options: S
     if out.schedule is None:
         summary.update({"status": str(out.status), "objective": None, "bound": None, "gap": None,
                         "solve_seconds": round(seconds, 4), "message": out.message, "rop_iterations": history})
+        if out.status == SolveStatus.INFEASIBLE:
+            summary["diagnosis"] = diagnose(shop)
         return ScheduleResult(out.status, None, summary)
     sched = out.schedule
     status, bound = out.status, out.bound
