@@ -19,15 +19,6 @@ from plantwise.schedule.model import Schedule
 from plantwise.schedule.shop import Shop
 
 
-def _working_windows(shop: Shop) -> np.ndarray:
-    edges = [0]
-    for b0, b1 in shop.breaks:
-        edges += [int(b0), int(b1)]
-    edges.append(int(shop.horizon))
-    w = np.array(edges, dtype=np.int64).reshape(-1, 2)
-    return w[w[:, 1] > w[:, 0]]
-
-
 def _latest(windows: np.ndarray, starts: list[int], ends: list[int], deadline: int, d: int) -> int | None:
     """Latest ``t`` with ``[t, t + d)`` in one window, ending by ``deadline`` and clear of the
     busy intervals (sorted, disjoint); ``None`` if there is none."""
@@ -53,7 +44,7 @@ def _latest(windows: np.ndarray, starts: list[int], ends: list[int], deadline: i
 def right_shift(shop: Shop, sched: Schedule) -> Schedule:
     """The compaction of the module docstring (returns a new schedule)."""
     start, end = sched.op_start.copy(), sched.op_end.copy()
-    windows = _working_windows(shop)
+    windows = shop.working_windows()
     placed = np.flatnonzero(sched.op_alt >= 0)
     machine = np.full(shop.num_ops, -1, dtype=np.int64)
     machine[placed] = shop.alt_machine[sched.op_alt[placed]]

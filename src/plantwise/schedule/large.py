@@ -59,7 +59,7 @@ LOOKBACK_DAYS = (1, 2, 3, 5, 10)  # release leads (working days before the ideal
 
 def earliest_completion(shop: Shop) -> np.ndarray:
     """Earliest finish of each job alone on empty machines (fastest alternative, calendar kept)."""
-    windows = _windows(shop)
+    windows = shop.working_windows()
     routes = shop.job_ops()
     alts = shop.op_alts()
     out = np.zeros(shop.num_jobs, dtype=np.int64)
@@ -70,16 +70,6 @@ def earliest_completion(shop: Shop) -> np.ndarray:
             t = _fit(windows, [], [], t, d) + d
         out[k] = t
     return out
-
-
-def _windows(shop: Shop) -> np.ndarray:
-    """Working windows ``[start, end)``: the complement of the breaks within the horizon."""
-    edges = [0]
-    for b0, b1 in shop.breaks:
-        edges += [int(b0), int(b1)]
-    edges.append(int(shop.horizon))
-    w = np.array(edges, dtype=np.int64).reshape(-1, 2)
-    return w[w[:, 1] > w[:, 0]]
 
 
 def _fit(windows: np.ndarray, starts: list[int], ends: list[int], ready: int, d: int) -> int:
@@ -106,54 +96,86 @@ def _fit(windows: np.ndarray, starts: list[int], ends: list[int], ready: int, d:
 
 def capacity_free_bound(shop: Shop) -> tuple[float, np.ndarray, np.ndarray]:
     """The bound of step 1, each job's ideal completion period (-1: not made) and each good's bound."""
-    inv = shop.inventory
-    assert inv is not None
-    G, P = inv.demand.shape
-    alts = shop.op_alts()
-    routes = shop.job_ops()
-    job_min_cost = shop.job_fixed_cost.copy()
-    for k, route in enumerate(routes):
-        job_min_cost[k] += sum(float(shop.alt_cost[alts[o]].min()) for o in route)
-    finish = earliest_completion(shop)
-    first_period = np.searchsorted(inv.period_end, finish, side="left")
-    ideal = np.full(shop.num_jobs, -1, dtype=np.int64)
-    per_good = np.zeros(G)
-    cum = np.cumsum(inv.demand, axis=1)
-    for g in range(G):
-        jobs = np.flatnonzero(shop.job_good == g)
-        if len(jobs) == 0:
-            per_good[g] = _inventory_cost(inv, g, np.zeros(P), cum)
-            continue
-        q = shop.job_quantity[jobs]
-        if not np.allclose(q, q[0]):
-            raise ValueError("the capacity-free bound needs one batch size per good")
-        M = len(jobs) + 1
-        m = np.arange(M)
-        net = inv.initial[g] + m[None, :] * q[0] - cum[g][:, None]  # [P, M]
+    dp = _PeriodDP(shop)
+    value, path = dp.solve(np.zeros((len(dp.stages), dp.P)))
+    return float(value.sum()), dp.ideal(path), value
+
+
+class _PeriodDP:
+    """Per good, the cheapest path of ``m_p`` (jobs done by period ``p``, non-decreasing,
+    0 before the good's earliest period, at most its candidate jobs) under period costs
+    ``cost_gp(m) + m sum_s lambda_sp w_gs``, plus ``m_P c_g``: vectorised over goods."""
+
+    def __init__(self, shop: Shop) -> None:
+        inv = shop.inventory
+        assert inv is not None
+        self.shop = shop
+        G, P = inv.demand.shape
+        self.G, self.P = G, P
+        alts = shop.op_alts()
+        routes = shop.job_ops()
+        self.stages = sorted(set(shop.machine_stage))
+        stage_index = {st: i for i, st in enumerate(self.stages)}
+        self.count = np.bincount(shop.job_good, minlength=G)
+        M = int(self.count.max()) + 1 if G else 1
+        quantity = np.full(G, np.nan)
+        self.job_cost = np.full(G, np.inf)
+        self.work = np.zeros((G, len(self.stages)))
+        first_period = np.searchsorted(inv.period_end, earliest_completion(shop), side="left")
+        self.earliest = np.full(G, P, dtype=np.int64)
+        for k, route in enumerate(routes):
+            g = int(shop.job_good[k])
+            if not np.isnan(quantity[g]) and not np.isclose(quantity[g], shop.job_quantity[k]):
+                raise ValueError("the capacity-free bound needs one batch size per good")
+            quantity[g] = shop.job_quantity[k]
+            cost = shop.job_fixed_cost[k] + sum(float(shop.alt_cost[alts[o]].min()) for o in route)
+            self.job_cost[g] = min(self.job_cost[g], cost)
+            self.earliest[g] = min(self.earliest[g], first_period[k])
+            for o in route:
+                self.work[g, stage_index[shop.op_stage[o]]] = float(shop.alt_duration[alts[o]].min())
+        self.job_cost = np.where(np.isfinite(self.job_cost), self.job_cost, 0.0)
+        quantity = np.nan_to_num(quantity)
+        self.m = np.arange(M)
+        cum = np.cumsum(inv.demand, axis=1)
+        net = inv.initial[None, :, None] + self.m[None, None, :] * quantity[None, :, None] - cum.T[:, :, None]
         stock = np.maximum(net, 0)
-        cost = (inv.holding_cost[g] * stock + inv.stockout_cost[g] * np.maximum(-net, 0)
-                + inv.safety_cost[g] * np.maximum(inv.reorder_point[g] - stock, 0))
-        earliest = int(first_period[jobs].min())
-        f = np.full((P, M), np.inf)
-        arg = np.zeros((P, M), dtype=np.int64)
+        self.base = (inv.holding_cost[None, :, None] * stock + inv.stockout_cost[None, :, None] * np.maximum(-net, 0)
+                     + inv.safety_cost[None, :, None] * np.maximum(inv.reorder_point[None, :, None] - stock, 0))
+        self.forbidden = self.m[None, :] > self.count[:, None]
+        self.early = np.arange(P)[:, None] < self.earliest[None, :]
+
+    def solve(self, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each good's optimal value and path ``m[g, p]`` under multipliers ``lam[s, p]``."""
+        G, P, m = self.G, self.P, self.m
+        price = lam.T @ self.work.T  # [P, G]: priced stage time of one job done by p
+        f_prev = np.zeros((G, len(m)))
+        args = np.zeros((P, G, len(m)), dtype=np.int64)
         for p in range(P):
-            allowed = m == 0 if p < earliest else np.ones(M, dtype=bool)
             if p == 0:  # before the first period no job is done: any m_0 >= 0 is reachable at no cost
-                best_prev, arg_prev = np.zeros(M), np.zeros(M, dtype=np.int64)
+                best, arg = np.zeros((G, len(m))), np.zeros((G, len(m)), dtype=np.int64)
             else:
-                best_prev, arg_prev = np.minimum.accumulate(f[p - 1]), _argmin_prefix(f[p - 1])
-            f[p] = np.where(allowed, cost[p] + best_prev, np.inf)
-            arg[p] = arg_prev
-        final = f[P - 1] + m * job_min_cost[jobs].min()
-        m_end = int(np.argmin(final))
-        per_good[g] = float(final[m_end])
-        path = np.zeros(P, dtype=np.int64)
-        path[P - 1] = m_end
+                best = np.minimum.accumulate(f_prev, axis=1)
+                arg = np.maximum.accumulate(np.where(f_prev <= best, m[None, :], 0), axis=1)
+            f = self.base[p] + price[p][:, None] * m[None, :] + best
+            f_prev = np.where(self.forbidden | (self.early[p][:, None] & (m[None, :] > 0)), np.inf, f)
+            args[p] = arg
+        final = f_prev + self.job_cost[:, None] * m[None, :]
+        end = np.argmin(final, axis=1)
+        value = final[np.arange(G), end]
+        path = np.zeros((G, P), dtype=np.int64)
+        path[:, P - 1] = end
         for p in range(P - 1, 0, -1):
-            path[p - 1] = arg[p, path[p]]
-        for j in range(m_end):
-            ideal[jobs[j]] = int(np.argmax(path >= j + 1))
-    return float(per_good.sum()), ideal, per_good
+            path[:, p - 1] = args[p][np.arange(G), path[:, p]]
+        return value, path
+
+    def ideal(self, path: np.ndarray) -> np.ndarray:
+        """Ideal completion period of each job (-1 when the path does not make it)."""
+        ideal = np.full(self.shop.num_jobs, -1, dtype=np.int64)
+        for g in range(self.G):
+            jobs = np.flatnonzero(self.shop.job_good == g)
+            for j, k in enumerate(jobs[: int(path[g, -1])]):
+                ideal[k] = int(np.argmax(path[g] >= j + 1))
+        return ideal
 
 
 def lagrangian_bound(shop: Shop, upper: float, iterations: int = 300) -> tuple[float, np.ndarray]:
@@ -170,70 +192,16 @@ def lagrangian_bound(shop: Shop, upper: float, iterations: int = 300) -> tuple[f
     maximised by projected subgradient steps (Polyak step towards ``upper``). Returns the
     best ``L`` found (at least the capacity-free bound, ``lambda = 0``) and the ideal
     completion period of each job at the best multipliers."""
+    dp = _PeriodDP(shop)
     inv = shop.inventory
     assert inv is not None
-    G, P = inv.demand.shape
-    alts = shop.op_alts()
-    routes = shop.job_ops()
-    stages = sorted(set(shop.machine_stage))
-    stage_index = {st: i for i, st in enumerate(stages)}
-    machines_per_stage = np.bincount([stage_index[st] for st in shop.machine_stage], minlength=len(stages))
-    windows = _windows(shop)
+    windows = shop.working_windows()
     worked = np.array([np.clip(np.minimum(windows[:, 1], e) - windows[:, 0], 0, None).sum()
                        for e in inv.period_end], dtype=float)
+    machines_per_stage = np.array([shop.machine_stage.count(st) for st in dp.stages])
     capacity = machines_per_stage[:, None] * worked[None, :]  # [S, P]
-    # per good: candidate jobs, batch, cheapest job, earliest period, minutes per stage
-    count = np.bincount(shop.job_good, minlength=G)
-    M = int(count.max()) + 1 if G else 1
-    quantity = np.zeros(G)
-    job_cost = np.full(G, np.inf)
-    work = np.zeros((G, len(stages)))
-    finish = earliest_completion(shop)
-    earliest = np.full(G, P, dtype=np.int64)
-    first_period = np.searchsorted(inv.period_end, finish, side="left")
-    for k, route in enumerate(routes):
-        g = int(shop.job_good[k])
-        quantity[g] = shop.job_quantity[k]
-        cost = shop.job_fixed_cost[k] + sum(float(shop.alt_cost[alts[o]].min()) for o in route)
-        job_cost[g] = min(job_cost[g], cost)
-        earliest[g] = min(earliest[g], first_period[k])
-        for o in route:
-            work[g, stage_index[shop.op_stage[o]]] = float(shop.alt_duration[alts[o]].min())
-    job_cost = np.where(np.isfinite(job_cost), job_cost, 0.0)
-    m = np.arange(M)
-    cum = np.cumsum(inv.demand, axis=1)  # [G, P]
-    net = inv.initial[None, :, None] + m[None, None, :] * quantity[None, :, None] - cum.T[:, :, None]  # [P, G, M]
-    stock = np.maximum(net, 0)
-    base = (inv.holding_cost[None, :, None] * stock + inv.stockout_cost[None, :, None] * np.maximum(-net, 0)
-            + inv.safety_cost[None, :, None] * np.maximum(inv.reorder_point[None, :, None] - stock, 0))
-    forbidden = (m[None, :] > count[:, None])  # [G, M]
-    early = np.arange(P)[:, None] < earliest[None, :]  # [P, G]
-
-    def solve_dp(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        price = (lam.T @ work.T)  # [P, G]: cost per job done by p
-        f_prev = np.zeros((G, M))
-        args = np.zeros((P, G, M), dtype=np.int64)
-        for p in range(P):
-            if p == 0:
-                best, arg = np.zeros((G, M)), np.zeros((G, M), dtype=np.int64)
-            else:
-                best = np.minimum.accumulate(f_prev, axis=1)
-                hit = np.where(f_prev <= best, m[None, :], 0)
-                arg = np.maximum.accumulate(hit, axis=1)
-            f = base[p] + price[p][:, None] * m[None, :] + best
-            f = np.where(forbidden | (early[p][:, None] & (m[None, :] > 0)), np.inf, f)
-            args[p] = arg
-            f_prev = f
-        final = f_prev + job_cost[:, None] * m[None, :]
-        end = np.argmin(final, axis=1)
-        value = final[np.arange(G), end]
-        path = np.zeros((G, P), dtype=np.int64)
-        path[:, P - 1] = end
-        for p in range(P - 1, 0, -1):
-            path[:, p - 1] = args[p][np.arange(G), path[:, p]]
-        return value, path
-
-    lam = np.zeros((len(stages), P))
+    solve_dp, work, P = dp.solve, dp.work, dp.P
+    lam = np.zeros((len(dp.stages), P))
     best_value, best_path = -np.inf, None
     theta, stall = 1.0, 0
     for _ in range(iterations):
@@ -248,38 +216,18 @@ def lagrangian_bound(shop: Shop, upper: float, iterations: int = 300) -> tuple[f
         used = work.T @ path  # [S, P]
         sub = used - capacity
         norm = float((sub ** 2).sum())
+        if (sub <= 0).all() and abs(float((lam * sub).sum())) <= 1e-9:
+            break  # feasible for the priced rows and complementary: these multipliers are optimal
         if norm == 0 or theta < 1e-4 or upper - total <= 1e-9 * max(1.0, abs(upper)):
             break
         lam = np.maximum(0.0, lam + theta * (upper - total) / norm * sub)
     assert best_path is not None
-    ideal = np.full(shop.num_jobs, -1, dtype=np.int64)
-    for g in range(G):
-        jobs = np.flatnonzero(shop.job_good == g)
-        for j, k in enumerate(jobs[: int(best_path[g, -1])]):
-            ideal[k] = int(np.argmax(best_path[g] >= j + 1))
-    return best_value, ideal
-
-
-def _argmin_prefix(values: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(values), dtype=np.int64)
-    best = 0
-    for i in range(len(values)):
-        if values[i] < values[best]:
-            best = i
-        out[i] = best
-    return out
-
-
-def _inventory_cost(inv, g: int, produced: np.ndarray, cum: np.ndarray) -> float:  # type: ignore[no-untyped-def]
-    net = inv.initial[g] + np.cumsum(produced) - cum[g]
-    stock = np.maximum(net, 0)
-    return float(np.sum(inv.holding_cost[g] * stock + inv.stockout_cost[g] * np.maximum(-net, 0)
-                        + inv.safety_cost[g] * np.maximum(inv.reorder_point[g] - stock, 0)))
+    return best_value, dp.ideal(best_path)
 
 
 def constructive(shop: Shop, ideal: np.ndarray, lookback_days: int = 1) -> Schedule:
     """Step 2 of the module docstring."""
-    windows = _windows(shop)
+    windows = shop.working_windows()
     inv = shop.inventory
     assert inv is not None
     routes = shop.job_ops()

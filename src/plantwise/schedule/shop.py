@@ -112,6 +112,12 @@ class Shop:
         bounds = np.searchsorted(self.alt_op[order], np.arange(self.num_ops + 1))
         return [order[bounds[o]:bounds[o + 1]] for o in range(self.num_ops)]
 
+    def working_windows(self) -> np.ndarray:
+        """``[start, end)`` working windows: the complement of the breaks within ``[0, horizon]``."""
+        edges = np.concatenate([[0], np.asarray(self.breaks, dtype=np.int64).ravel(), [self.horizon]])
+        w = edges.reshape(-1, 2)
+        return w[w[:, 1] > w[:, 0]]
+
     def working(self, start: int, end: int) -> bool:
         """True when ``[start, end)`` meets no break."""
         if len(self.breaks) == 0 or end <= start:

@@ -87,8 +87,7 @@ def diagnose(shop: Shop) -> list[str]:
 
     reasons = []
     alts = shop.op_alts()
-    windows = shop.horizon if len(shop.breaks) == 0 else int(np.max(np.diff(
-        np.concatenate([[0], shop.breaks.ravel(), [shop.horizon]]).reshape(-1, 2), axis=1)))
+    windows = int(np.max(np.diff(shop.working_windows(), axis=1)))
     for o in range(shop.num_ops):
         shortest = int(shop.alt_duration[alts[o]].min())
         if shortest > windows:
