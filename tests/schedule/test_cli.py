@@ -165,3 +165,26 @@ def test_bad_benchmark_file_and_plan_exit_2(solved: tuple[Path, Path], tmp_path:
     assert code == EXIT_BAD_INPUT and "schedule.csv, row 3, column 'start'" in output
     code, output = plantwise("schedule", "solve", tmp_path / "nowhere", "--out", tmp_path / "p")
     assert code == EXIT_BAD_INPUT and "no such folder or workbook" in output
+
+
+def test_a_small_job_shop_and_flow_shop_written_here(tmp_path: Path) -> None:
+    """Runs without ../shared: the classic 3 x 3 job shop (optimal makespan 11) in JSPLIB
+    format, and a 2-stage hybrid flow shop whose optimum is easy to check by hand."""
+    jsp = tmp_path / "tiny.jsp"
+    jsp.write_text("# three jobs, three machines\n3 3\n0 3 1 2 2 2\n0 2 2 1 1 4\n1 4 2 3 0 0\n")
+    code, output = plantwise("schedule", "solve", jsp, "--format", "jsplib", "--objective", "makespan",
+                             "--out", tmp_path / "pj", "--time-limit", "30", "--no-report")
+    assert code == EXIT_OK, output
+    summary = json.loads((tmp_path / "pj" / "summary.json").read_text())
+    assert summary["status"] == "optimal" and summary["objective"] == 11
+    code, output = plantwise("schedule", "verify", jsp, tmp_path / "pj", "--format", "jsplib")
+    assert code == EXIT_OK, output
+    # stage 1: one machine, times 2 3 4; stage 2: two machines, 5 each. The last job leaves
+    # stage 1 at 2 + 3 + 4 = 9 at the earliest, so 9 + 5 = 14 is a bound, and any order meets it.
+    hfs = tmp_path / "tiny.hfs"
+    hfs.write_text("1\n2\n2 3 4 0 1\n5 5 5 0 2\n0 0 0 0 0\n")
+    code, output = plantwise("schedule", "solve", hfs, "--format", "hfs", "--objective", "makespan",
+                             "--out", tmp_path / "ph", "--time-limit", "30", "--no-report")
+    assert code == EXIT_OK, output
+    summary = json.loads((tmp_path / "ph" / "summary.json").read_text())
+    assert summary["status"] == "optimal" and summary["objective"] == 14
