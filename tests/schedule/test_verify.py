@@ -66,6 +66,14 @@ def place(plan: SchedulePlan, index: int, start: int, machine: str | None = None
         s.loc[index, "machine"] = machine
 
 
+def set_reorder_point(plan: SchedulePlan, value: object) -> None:
+    """Change the plan's reorder point, and its shortfall below it to match (the verifier
+    checks every inventory.csv column)."""
+    inv = plan.inventory
+    inv["reorder_point"] = value
+    inv["below_reorder_point"] = np.round(np.maximum(inv["reorder_point"] - inv["inventory"], 0.0), 6)
+
+
 def families(inst: object, plan: SchedulePlan) -> set[str]:
     check = verify(inst, plan)
     assert not check.ok
@@ -302,7 +310,7 @@ def test_reorder_point(plant: Plant) -> None:
     """A reorder point that is not the one the plan's own lead times imply (the safety-stock
     cost recomputed with it differs from the reported cost too)."""
     inst, plan = plant
-    plan.inventory["reorder_point"] += 100
+    set_reorder_point(plan, plan.inventory["reorder_point"] + 100)
     found = families(inst, plan)
     assert "reorder point" in found and found <= {"reorder point", "cost"}
 
@@ -358,7 +366,7 @@ def test_static_reorder_point_policy() -> None:
     assert len(result.summary["rop_iterations"]) == 1
     result.plan.summary = result.summary
     assert verify(inst, result.plan).ok
-    result.plan.inventory["reorder_point"] = 300.0
+    set_reorder_point(result.plan, 300.0)
     check = verify(inst, result.plan)
     assert "reorder point" in check.families() and check.families() <= {"reorder point", "cost"}
     assert any("the static policy gives 450" in v.message for v in check.violations)

@@ -12,8 +12,11 @@ mean rate of the good's first-stage (extruder) machines. The input at step ``s``
 capped so that every step fits in one working day on its fastest eligible machine.
 
 Jobs per good: ``n_j = ceil(max(0, sum_p d_jp + R_j - I0_j) / Q_j)``; the ``cost``
-objective offers one optional job more and lets the solver choose how many to make;
-``makespan`` and ``weighted-tardiness`` make exactly ``n_j``.
+objective offers one optional job more and lets the solver choose how many to make (with
+``min_batch``/``max_batch``, ``n_j + 1`` of the largest size and, of each smaller size, its
+own ``n + 1`` up to ``max(MAX_JOBS_PER_GOOD, n_j + 1)``); ``makespan`` and
+``weighted-tardiness`` make exactly ``n_j`` (without ``R_j``) of the largest size. More than
+``MAX_CANDIDATE_JOBS`` jobs of one good is refused (``ValueError``): it is a unit mix-up.
 
 Reorder point (document 002): ``R_j = dbar_j Lbar_j + Z sigma_j sqrt(Lbar_j)`` with
 ``Lbar_j`` the mean flow time (working hours from the start of the first step to the end
@@ -39,7 +42,8 @@ from plantwise.schedule.instance import (
 )
 from plantwise.schedule.shop import Inventory, Shop
 
-MAX_JOBS_PER_GOOD = 12
+MAX_JOBS_PER_GOOD = 12  # optional jobs of each smaller batch size (the largest gets all it needs, plus one)
+MAX_CANDIDATE_JOBS = 1_000  # per good and size: more means a unit mix-up, not a plan
 
 
 def epq(inst: ScheduleInstance) -> tuple[np.ndarray, np.ndarray]:
@@ -81,12 +85,20 @@ class RecipeStep:
     machines: tuple[tuple[int, float], ...]
 
 
+def _routes_key(inst: ScheduleInstance) -> tuple[int, ...]:
+    """Fingerprint of what :func:`recipe_steps` reads: the routes and the machines' order."""
+    rows = pd.util.hash_pandas_object(inst.routes, index=False).to_numpy()
+    machines = pd.util.hash_pandas_object(inst.machines["machine"], index=False).to_numpy()
+    return len(rows), hash(rows.tobytes()), hash(machines.tobytes())
+
+
 def recipe_steps(inst: ScheduleInstance) -> dict[str, list[RecipeStep]]:
     """Every recipe's steps in route order, computed in one pass over ``routes`` (cached on
-    the instance: routes do not change once loaded)."""
+    the instance, and recomputed when its routes or machines change)."""
+    key = _routes_key(inst)
     cached = inst.__dict__.get("_recipe_steps")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    if cached is not None and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
     m_index = {m: i for i, m in enumerate(inst.machine_ids)}
     r = inst.routes
     machine_idx = r["machine"].map(m_index).to_numpy()
@@ -106,7 +118,7 @@ def recipe_steps(inst: ScheduleInstance) -> dict[str, list[RecipeStep]]:
                        tuple((int(machine_idx[j]), float(rates[j])) for j in c))
             for i, c in enumerate(chunks)
         ]
-    inst.__dict__["_recipe_steps"] = out
+    inst.__dict__["_recipe_steps"] = (key, out)
     return out
 
 
@@ -150,10 +162,15 @@ def default_jobs(inst: ScheduleInstance, reorder_point: np.ndarray, objective: s
             levels = np.unique(np.floor(np.linspace(lo[g], hi[g], inst.batch_levels) * 100) / 100)
         else:
             levels = np.array([sizes[g]])
+        top = None  # jobs the largest size needs: it alone must be able to cover the need, and one more
         for q in levels[::-1]:
             n = math.ceil(max(need[g] if objective == "cost" else need[g] - reorder_point[g], 0.0) / q - 1e-9)
+            if q == levels[-1] and n > MAX_CANDIDATE_JOBS:
+                raise ValueError(f"good '{inst.good_ids[g]}' would need {n:,} jobs of {q:g} units (more than "
+                                 f"{MAX_CANDIDATE_JOBS:,}): check the units of its batch size and demand")
             if objective == "cost":
-                n = min(n + 1, MAX_JOBS_PER_GOOD)
+                top = n + 1 if top is None else top
+                n = min(n + 1, max(MAX_JOBS_PER_GOOD, top))
                 jobs += [(g, float(q), True)] * n
             else:
                 jobs += [(g, float(q), False)] * n

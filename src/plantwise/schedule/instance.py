@@ -39,6 +39,7 @@ from plantwise.core.tables import (
 )
 
 MINUTES_PER_HOUR = 60
+MIN_BATCH = 0.01  # units: plans hold quantities to 0.01
 MINUTES_PER_DAY = 24 * 60
 DAYS_PER_WEEK = 7
 
@@ -66,11 +67,11 @@ SPECS: tuple[TableSpec, ...] = (
                    doc="finished-good cost"),
             Column("reorder_point", "float", 0, required=False, default=None, unit="units",
                    doc="static reorder point (policy static); blank = 0"),
-            Column("batch_size", "float", 1e-9, required=False, default=None, unit="units",
+            Column("batch_size", "float", MIN_BATCH, required=False, default=None, unit="units",
                    doc="output per job; blank = EPQ"),
-            Column("min_batch", "float", 1e-9, required=False, default=None, unit="units",
+            Column("min_batch", "float", MIN_BATCH, required=False, default=None, unit="units",
                    doc="with max_batch: the solver picks batch sizes in [min_batch, max_batch]"),
-            Column("max_batch", "float", 1e-9, required=False, default=None, unit="units"),
+            Column("max_batch", "float", MIN_BATCH, required=False, default=None, unit="units"),
         ),
         key=("good",),
     ),
@@ -256,7 +257,16 @@ def load(path: str | Path) -> ScheduleInstance:
     """Load and validate an instance folder or workbook; raises ``InputErrors`` naming every defect."""
     path = Path(path)
     scalars, source = read_scalars(path)
-    tables = load_tables(path, SPECS)
+    specs = SPECS
+    blank = path / "shelf_life.csv"
+    if path.is_dir() and blank.is_file() and not blank.read_text(errors="replace").strip():
+        # an empty shelf_life.csv (not even a header): no shelf-life rows
+        specs = tuple(spec for spec in SPECS if spec.name != "shelf_life")
+    tables = load_tables(path, specs)
+    if "shelf_life" not in tables:
+        spec = next(spec for spec in SPECS if spec.name == "shelf_life")
+        tables["shelf_life"] = tables_from_frames(
+            {"shelf_life": pd.DataFrame(columns=[c.name for c in spec.columns])}, (spec,))["shelf_life"]
     return from_tables(tables, scalars, source, name=str(scalars.get("name", path.stem)))
 
 
@@ -352,6 +362,11 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
     r = tr.frame
     for idx in np.flatnonzero((r["yield"] > 1).to_numpy()):
         err.errors.append(tr.error(int(idx), "yield", f"must be in (0, 1], got {r['yield'].iloc[idx]:g}"))
+    day = calendar.day_minutes
+    for idx in np.flatnonzero(np.ceil(tm.frame["setup_minutes"].to_numpy(float) - 1e-9) >= day):
+        err.errors.append(tm.error(int(idx), "setup_minutes", f"a setup of {tm.frame['setup_minutes'].iloc[idx]:g} "
+                                                              f"min leaves no time to work in a working day "
+                                                              f"({day} min)"))
     stage_of = dict(zip(tm.frame["machine"], tm.frame["stage"], strict=True))
     for idx, (machine, stage) in enumerate(zip(r["machine"], r["stage"], strict=True)):
         if machine in stage_of and stage_of[machine] != stage:
@@ -431,7 +446,46 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
         err.errors.append(tg.error(int(gi), "mean_demand", f"demand {mean[gi]:g}/h is not below the first-stage rate "
                                                            f"{alpha[gi]:g}/h: the EPQ is undefined; give batch_size"))
     err.raise_if_any()
+    _check_batches(inst, tg, tl, err)
+    err.raise_if_any()
     return inst
+
+
+def _check_batches(inst: ScheduleInstance, tg: Table, tl: Table, err: ErrorCollector) -> None:
+    """Every good's batch (EPQ, ``batch_size``, or ``min_batch``) is at least ``MIN_BATCH`` and
+    can meet its recipe's shelf lives: a good that can never be made is a data error."""
+    from plantwise.schedule.expand import epq, recipe_steps
+
+    sizes, capped = epq(inst)
+    ranged = inst.goods["min_batch"].notna().to_numpy()
+    smallest = np.where(ranged, np.floor(inst.goods["min_batch"].fillna(0).to_numpy(float) * 100) / 100, sizes)
+    for gi in np.flatnonzero(~ranged & (sizes < MIN_BATCH)):
+        err.errors.append(tg.error(int(gi), "batch_size", f"good '{inst.good_ids[gi]}': the EPQ batch "
+                                                          f"{'capped to fit a working day ' if capped[gi] else ''}"
+                                                          f"is {sizes[gi]:g} units, below {MIN_BATCH:g}"))
+    if len(inst.shelf_life) == 0 or err.errors:
+        return
+    setup = inst.machines["setup_minutes"].to_numpy(float)
+    steps = recipe_steps(inst)
+    lags = inst.shelf_life
+    found = 0
+    for gi, (good, recipe) in enumerate(zip(inst.good_ids, inst.goods["recipe"], strict=True)):
+        route = steps[recipe]
+        position = {st.stage: i for i, st in enumerate(route)}
+        for row in np.flatnonzero((lags["recipe"] == recipe).to_numpy()):
+            a, b = position[lags["from_stage"].iat[row]], position[lags["to_stage"].iat[row]]
+            hours = float(lags["max_hours"].iat[row])
+            fastest = sum(min(operation_minutes(smallest[gi], st.yield_after, rate, setup[m])
+                              for m, rate in st.machines) for st in route[a:b + 1])
+            if fastest > math.floor(hours * MINUTES_PER_HOUR + 1e-9):
+                found += 1
+                if found <= 20:
+                    err.errors.append(tl.error(int(row), "max_hours", (
+                        f"a batch of good '{good}' ({smallest[gi]:g} units) takes at least {fastest} min from the "
+                        f"start of {route[a].stage} to the end of {route[b].stage}, longer than the shelf life "
+                        f"of {hours:g} h: the good could never be made")))
+    if found > 20:
+        err.errors.append(tl.error(None, "max_hours", f"... and {found - 20} more batches that break a shelf life"))
 
 
 def operation_minutes(output: float, yield_after: float, rate: float, setup_minutes: float) -> int:

@@ -193,7 +193,10 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
             m.minimize(cost_expr)
     elif objective == "makespan":
         cmax = m.new_int_var(0, H, "cmax")
-        m.add_max_equality(cmax, [end[int(o)] for o in last])
+        if K:
+            m.add_max_equality(cmax, [end[int(o)] for o in last])
+        else:  # nothing to make: the makespan is 0
+            m.add(cmax == 0)
         m.minimize(cmax)
     else:
         tardy = []

@@ -110,8 +110,8 @@ def diagnose(shop: Shop) -> list[str]:
 
 def _flow(shop: Shop, sched: Schedule) -> np.ndarray:
     routes = shop.job_ops()
-    first = np.array([r[0] for r in routes])
-    last = np.array([r[-1] for r in routes])
+    first = np.array([r[0] for r in routes], dtype=np.int64)
+    last = np.array([r[-1] for r in routes], dtype=np.int64)
     return np.where(sched.job_made, sched.op_end[last] - sched.op_start[first], 0)
 
 

@@ -7,8 +7,16 @@ Rules (violation families): ``format`` (unknown job, good, step or machine), ``r
 ``calendar`` (an operation meets a non-working window), ``horizon``, ``release``,
 ``machine overlap``, ``batch size``, ``reorder point`` (the plan's R must follow the
 policy: the static value, or the one the plan's own lead times imply),
-``inventory balance`` (the plan's stock table must match the stock recomputed from the
-jobs' finish times) and ``cost`` (the reported objective must match the recomputed one).
+``inventory balance`` (the plan's stock table must match, row for row and column for
+column, the one recomputed from the jobs' finish times) and ``cost`` (the reported
+objective must match the recomputed one). For ``makespan`` and ``weighted-tardiness`` a
+plant plan must make exactly the mandatory jobs, ``ceil(max(0, sum_p d_gp - I0_g) / Q_g)``
+of each good (``route``).
+
+A job's due date is the end of the first period whose cumulative demand exceeds the
+stock before it: the initial stock plus the good's jobs that come before it in job-name
+order (``FG3#1`` before ``FG3#2`` before ``FG3#10``, the solver's numbering), never the
+order of the plan's rows.
 
 Nothing here reads the solver model: durations, costs and stock come from the input
 tables and the plan's rows.
@@ -17,6 +25,8 @@ tables and the plan's rows.
 from __future__ import annotations
 
 import itertools
+import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -205,15 +215,43 @@ def verify_shop(shop: Shop, plan: SchedulePlan, objective: str = "cost") -> Sche
     if reported is not None:
         if objective == "cost":
             check_reported_cost(out, reported)
-        elif abs(float(reported) - out.objective_value) > 1e-6 * max(1.0, out.objective_value):  # type: ignore[arg-type]
-            out.add("cost", f"reported {objective} {reported} differs from the recomputed {out.objective_value}")
+        else:
+            try:
+                value = float(reported)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                out.add("cost", f"reported {objective} {reported!r} is not a number")
+            else:
+                if not abs(value - out.objective_value) <= 1e-6 * max(1.0, out.objective_value):
+                    out.add("cost", f"reported {objective} {reported} differs from the recomputed "
+                                    f"{out.objective_value}")
     return out
+
+
+INVENTORY_COLUMNS = ("period_end", "demand", "produced", "inventory", "stockout", "reorder_point",
+                     "below_reorder_point")
 
 
 def _check_inventory(stated: pd.DataFrame, recomputed: pd.DataFrame, out: Verification) -> None:
     if stated is None or len(stated) == 0:
         out.add("inventory balance", "the plan has no inventory.csv")
         return
+    absent = [c for c in ("good", "period", *INVENTORY_COLUMNS) if c not in stated.columns]
+    if absent:
+        out.add("inventory balance", f"inventory.csv lacks column(s) {', '.join(absent)}")
+        return
+    twice = stated[stated.duplicated(["good", "period"])]
+    if len(twice):
+        first = twice.iloc[0]
+        out.add("inventory balance", f"inventory.csv lists {len(twice)} (good, period) row(s) twice, e.g. good "
+                                     f"'{first['good']}' period {first['period']}")
+        stated = stated.drop_duplicates(["good", "period"])
+    extra = stated.merge(recomputed[["good", "period"]], on=["good", "period"], how="left", indicator=True)
+    extra = extra[extra["_merge"] == "left_only"]
+    if len(extra):
+        shown = "; ".join(f"good '{g}' period {p}"
+                          for g, p in extra[["good", "period"]].head(3).itertuples(index=False))
+        out.add("inventory balance", f"inventory.csv has {len(extra)} row(s) for a (good, period) the plant does "
+                                     f"not have: {shown}{' ...' if len(extra) > 3 else ''}")
     merged = recomputed.merge(stated, on=["good", "period"], how="left", suffixes=("", "_plan"), indicator=True)
     missing = merged["_merge"] != "both"
     if missing.any():
@@ -222,7 +260,7 @@ def _check_inventory(stated: pd.DataFrame, recomputed: pd.DataFrame, out: Verifi
                                      f"'{first['good']}' period {first['period']}")
     both = merged[~missing]
     count = 0
-    for col in ("produced", "inventory", "stockout"):
+    for col in INVENTORY_COLUMNS:
         diff = np.abs(both[col].to_numpy(float) - both[f"{col}_plan"].to_numpy(float))
         for i in np.flatnonzero(diff > QUANTITY_TOLERANCE * 2):
             if count >= MAX_MESSAGES:
@@ -253,7 +291,9 @@ def _verify_plant(inst: object, plan: SchedulePlan, objective: str) -> ScheduleV
     goods = inst.good_ids
     good_index = {g: i for i, g in enumerate(goods)}
     frame = plan.schedule
+    # jobs in name order (due dates follow it), whatever the order of the rows
     jobs = frame.drop_duplicates("job")[["job", "good", "quantity"]]
+    jobs = jobs.iloc[sorted(range(len(jobs)), key=lambda i: _natural(str(jobs["job"].iloc[i])))]
     job_list, names = [], []
     sizes, _ = epq(inst)
     lo, hi = inst.goods["min_batch"].to_numpy(float), inst.goods["max_batch"].to_numpy(float)
@@ -294,4 +334,36 @@ def _verify_plant(inst: object, plan: SchedulePlan, objective: str) -> ScheduleV
     for g in np.flatnonzero(np.abs(expected - R) > 0.011):
         out.add("reorder point", f"good '{goods[g]}': the plan uses R = {R[g]:g}; the {inst.reorder_policy} policy "
                                  f"gives {expected[g]:g}")
+    if objective != "cost":
+        _check_mandatory(inst, job_list, objective, out)
     return out
+
+
+def _natural(name: str) -> tuple[object, ...]:
+    """Sort key that puts ``FG3#2`` before ``FG3#10``."""
+    return tuple(int(t) if i % 2 else t for i, t in enumerate(re.split(r"(\d+)", name)))
+
+
+def _check_mandatory(inst: object, job_list: list[tuple[int, float, bool]], objective: str,
+                     out: ScheduleVerification) -> None:
+    """``makespan`` and ``weighted-tardiness`` make exactly ``ceil(max(0, sum_p d_gp - I0_g) / Q_g)``
+    jobs of each good, of its largest batch size ``Q_g``."""
+    from plantwise.schedule.expand import epq
+    from plantwise.schedule.instance import ScheduleInstance
+
+    assert isinstance(inst, ScheduleInstance)
+    sizes, _ = epq(inst)
+    hi = inst.goods["max_batch"].to_numpy(float)
+    ranged = ~np.isnan(hi)
+    sizes = np.where(ranged, np.floor(np.nan_to_num(hi) * 100) / 100, sizes)
+    net = np.maximum(inst.demand.sum(axis=1) - inst.goods["initial_inventory"].to_numpy(float), 0.0)
+    made = np.bincount([g for g, _, _ in job_list], minlength=len(sizes)) if job_list else np.zeros(len(sizes), int)
+    for g, good in enumerate(inst.good_ids):
+        needed = math.ceil(net[g] / sizes[g] - 1e-9)
+        if made[g] != needed:
+            out.add("route", f"good '{good}': {objective} makes exactly the {needed} mandatory job(s) of "
+                             f"{sizes[g]:g} that cover its net demand {net[g]:g}; the plan makes {made[g]}")
+    for g, qty in ((g, q) for g, q, _ in job_list if ranged[g]):
+        if abs(qty - sizes[g]) > QUANTITY_TOLERANCE:
+            out.add("batch size", f"good '{inst.good_ids[g]}': {objective} makes jobs of the largest size "
+                                  f"{sizes[g]:g}, not {qty:g}")
