@@ -21,7 +21,6 @@ Tables (one CSV each, or one sheet each of an ``.xlsx``; units in
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from plantwise.core.tables import (
     Table,
     TableSpec,
     check_references,
+    frames_checksum,
     load_tables,
     read_scalars,
     save_tables,
@@ -171,11 +171,7 @@ class AcceptanceInstance:
         save_tables(path, self.to_frames(), self.scalars())
 
     def checksum(self) -> str:
-        h = hashlib.sha256()
-        for frame in self.to_frames().values():
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        h.update(repr(self.scalars()).encode())
-        return h.hexdigest()[:16]
+        return frames_checksum(self.to_frames(), repr(self.scalars()))
 
 
 def load(path: str | Path) -> AcceptanceInstance:

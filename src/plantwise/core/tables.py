@@ -8,6 +8,7 @@ defects of a table are collected before anything is raised.
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,6 +238,15 @@ def tables_from_frames(frames: Mapping[str, pd.DataFrame], specs: Sequence[Table
     if errors:
         raise InputErrors(errors)
     return tables
+
+
+def frames_checksum(frames: Mapping[str, pd.DataFrame], extra: str) -> str:
+    """A short content hash of an instance: every frame's rows, then ``extra`` (its scalars)."""
+    h = hashlib.sha256()
+    for frame in frames.values():
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    h.update(extra.encode())
+    return h.hexdigest()[:16]
 
 
 def index_of(values: pd.Series, ids: list[str]) -> np.ndarray:

@@ -14,7 +14,6 @@ Index sets, all precomputed here once (never rebuilt inside a model):
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from plantwise.core.tables import (
     Table,
     TableSpec,
     check_references,
+    frames_checksum,
     index_of,
     load_tables,
     read_scalars,
@@ -283,11 +283,7 @@ class E2EInstance:
         return self.rate[:, None] * np.maximum(hours, 0.0)
 
     def checksum(self) -> str:
-        h = hashlib.sha256()
-        for frame in self.to_frames().values():
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        h.update(repr((self.horizon, self.penalties.as_dict(), self.allow_stockout)).encode())
-        return h.hexdigest()[:16]
+        return frames_checksum(self.to_frames(), repr((self.horizon, self.penalties.as_dict(), self.allow_stockout)))
 
     def describe(self) -> str:
         return (f"{self.name}: {len(self.plants)} plants, {len(self.lines)} lines, {len(self.skus)} SKUs, "

@@ -6,7 +6,6 @@ documented in ``docs/models/offload.md``. Periods are integers ``1..T``.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from plantwise.core.tables import (
     Table,
     TableSpec,
     check_references,
+    frames_checksum,
     index_of,
     load_tables,
     read_scalars,
@@ -177,11 +177,7 @@ class OffloadInstance:
         return src, dst
 
     def checksum(self) -> str:
-        h = hashlib.sha256()
-        for frame in self.to_frames().values():
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        h.update(f"{self.horizon}|{self.replenishment}".encode())
-        return h.hexdigest()[:16]
+        return frames_checksum(self.to_frames(), f"{self.horizon}|{self.replenishment}")
 
     # ------------------------------------------------------------------ tables
     def to_frames(self) -> dict[str, pd.DataFrame]:

@@ -17,7 +17,6 @@ reorder-point policy (``static`` or ``dynamic``) and optional batch-size levels.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from plantwise.core.tables import (
     Table,
     TableSpec,
     check_references,
+    frames_checksum,
     index_of,
     load_tables,
     read_scalars,
@@ -224,11 +224,7 @@ class ScheduleInstance:
                 f"demand {self.demand.sum():,.0f} units")
 
     def checksum(self) -> str:
-        h = hashlib.sha256()
-        for frame in self.to_frames().values():
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        h.update(repr(self.scalars()).encode())
-        return h.hexdigest()[:16]
+        return frames_checksum(self.to_frames(), repr(self.scalars()))
 
     # ------------------------------------------------------------- tables
     def to_frames(self) -> dict[str, pd.DataFrame]:

@@ -450,21 +450,16 @@ def _sub_schedule(shop: Shop, sub: Shop, free: np.ndarray, current: Schedule, ro
 
 
 def _cost(shop: Shop, sched: Schedule) -> float:
-    from plantwise.schedule.verify import verify_shop
+    from plantwise.schedule.verify import inventory_frame, verify_shop
 
-    return verify_shop(shop, SchedulePlan(schedule_frame(shop, sched), _inventory(shop, sched))).total_cost
-
-
-def _inventory(shop: Shop, sched: Schedule):  # type: ignore[no-untyped-def]
-    from plantwise.schedule.verify import inventory_frame
-
-    return inventory_frame(shop, schedule_frame(shop, sched))
+    frame = schedule_frame(shop, sched)
+    return verify_shop(shop, SchedulePlan(frame, inventory_frame(shop, frame))).total_cost
 
 
 def solve_large(inst: ScheduleInstance, objective: str = "cost", options: SolveOptions | None = None,
                 workers: int | None = None) -> ScheduleResult:
     """Bound, constructive schedule, CP-SAT improvement (see the module docstring)."""
-    from plantwise.schedule.verify import verify_shop
+    from plantwise.schedule.verify import inventory_frame, verify_shop
 
     options = options or SolveOptions(time_limit=600)
     if objective != "cost":
@@ -516,7 +511,7 @@ def solve_large(inst: ScheduleInstance, objective: str = "cost", options: SolveO
                      "the bound is for that reorder point")
     proven = max(bound, lagrangian)
     frame = schedule_frame(shop, best)
-    plan = SchedulePlan(frame, _inventory(shop, best))
+    plan = SchedulePlan(frame, inventory_frame(shop, frame))
     check = verify_shop(shop, plan)
     made = np.flatnonzero(best.job_made)
     L = lead_times(shop, best.job_made, best.op_start, best.op_end)
