@@ -24,7 +24,8 @@ subject to
 * parts: ``I_kt = I_k,t-1 + Σ_{s: k(s)=k} x_st - Σ_i a_ik w_{first(i),t}``, ``x_st ≤ C_s``;
 * route: ``Σ_{t'≤t} w_{o',t'} ≤ Σ_{t'≤t} w_{o,t'}`` for consecutive operations ``o, o'``
   (a unit may pass to the next operation within the period: the model is a
-  period-level plan, not a sequence);
+  period-level plan, not a sequence), written sparsely with work in progress
+  ``b_ot = b_o,t-1 + w_ot - w_o't ≥ 0``;
 * produce at most the order: ``Σ_t w_ot ≤ q_i z_i``;
 * machine hours: ``Σ_{o: m(o)=m} p_o w_ot ≤ ρ_m (C_m - (C_m - C^{mnt}_m) μ_mt)``;
 * maintenance before the mean time to failure: every window of ``⌊MTTF_m / Δ⌋``
@@ -168,15 +169,11 @@ def build(inst: AcceptanceInstance) -> CentralModel:
     rhs[:, 0] = inst.parts["initial_inventory"].to_numpy(float)
     lm.add_rows("part_balance", K * T, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
                 rhs.ravel(), rhs.ravel())
-    # route: cumulative processed at o' <= cumulative processed at o (same period allowed)
+    # route: cumulative processed at o' <= cumulative processed at o (same period allowed), via WIP
     pairs = np.flatnonzero(ix.op_next >= 0)
-    P = len(pairs)
-    tri_r, tri_c = np.tril_indices(T)  # row t, column t' <= t
-    r = (np.arange(P)[:, None] * T + tri_r[None, :]).ravel()
-    lm.add_rows("route", P * T,
-                np.concatenate([r, r]),
-                np.concatenate([w[ix.op_next[pairs]][:, tri_c].ravel(), w[pairs][:, tri_c].ravel()]),
-                np.concatenate([np.ones(P * len(tri_r)), -np.ones(P * len(tri_r))]), upper=0.0)
+    from plantwise.acceptance.agents import add_route_rows
+
+    add_route_rows(lm, w, pairs, ix.op_next[pairs])
     # produce at most the accepted quantity: sum_t w_ot - q_i z_i <= 0
     lm.add_rows("order_quantity", O, np.concatenate([np.repeat(np.arange(O), T), np.arange(O)]),
                 np.concatenate([w.ravel(), z[ix.op_order]]), np.concatenate([np.ones(O * T), -q[ix.op_order]]),

@@ -26,7 +26,9 @@ from types import ModuleType, TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 __all__ = [
+    "AGENT_EXECUTORS",
     "EXECUTORS",
+    "AgentPool",
     "Executor",
     "ProcessExecutor",
     "RayExecutor",
@@ -198,3 +200,74 @@ def get_executor(name: str, workers: int | None = None) -> Executor:
     if key == "ray":
         return RayExecutor(num_cpus=workers)
     raise ValueError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
+
+
+AGENT_EXECUTORS = ("serial", "ray")
+
+
+class AgentPool:
+    """Stateful agents, each holding its own data, called together: in-process or as Ray actors.
+
+    ``agents`` maps a name to ``(cls, args)``; each agent is created once, from its own
+    ``args`` only (``cls(*args)``), in this process (``"serial"``) or as a Ray actor
+    (``"ray"``, one process per agent, on a local Ray instance started here with
+    ``num_cpus`` CPUs unless one is running). :meth:`call` invokes one method on several
+    agents (concurrently on Ray) and returns the replies by name, in a fixed order, so a
+    run is the same on either executor. With ``record=True`` every message crossing the
+    boundary after creation (method, arguments, reply) is kept in :attr:`messages`, so that
+    tests can inspect what the agents exchange.
+    """
+
+    def __init__(self, agents: dict[str, tuple[type, tuple[Any, ...]]], executor: str = "serial",
+                 num_cpus: int | None = None, record: bool = False) -> None:
+        if executor not in AGENT_EXECUTORS:
+            raise ValueError(f"unknown agent executor {executor!r}; choose one of {', '.join(AGENT_EXECUTORS)}")
+        self.executor = executor
+        self.record = record
+        self.phase = "run"  # a label the caller sets (e.g. "game", "publish"); kept with each recorded message
+        self.messages: list[dict[str, Any]] = []
+        self._owns_ray = False
+        self._ray: ModuleType | None = None
+        if executor == "serial":
+            self._agents = {name: cls(*args) for name, (cls, args) in agents.items()}
+        else:
+            ray = _import_ray()
+            self._ray = ray
+            if not ray.is_initialized():
+                ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+                self._owns_ray = True
+            # an actor needs no CPU while idle: five followers fit on a two-CPU machine
+            self._agents = {name: ray.remote(cls).options(num_cpus=0).remote(*args)
+                            for name, (cls, args) in agents.items()}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._agents)
+
+    def call(self, method: str, args: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
+        """``agent.method(*args[name])`` for every name in ``args``; replies keyed by name."""
+        if self._ray is None:
+            replies = {name: getattr(self._agents[name], method)(*a) for name, a in args.items()}
+        else:
+            refs = {name: getattr(self._agents[name], method).remote(*a) for name, a in args.items()}
+            replies = dict(zip(refs, self._ray.get(list(refs.values())), strict=True))
+        if self.record:
+            for name, a in args.items():
+                self.messages.append({"to": name, "method": method, "args": a, "reply": replies[name],
+                                      "phase": self.phase})
+        return replies
+
+    def close(self) -> None:
+        if self._ray is not None:
+            for actor in self._agents.values():
+                self._ray.kill(actor)
+            if self._owns_ray and self._ray.is_initialized():
+                self._ray.shutdown()
+        self._owns_ray = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

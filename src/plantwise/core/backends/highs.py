@@ -130,3 +130,45 @@ class HighsBackend(Backend):
             node_count=int(info.mip_node_count) if is_mip else None,
             row_dual=row_dual,
         )
+
+
+class ReusableHighs:
+    """One HiGHS model kept alive for repeated solves that change only the cost vector.
+
+    Solves ``min c^T x + ½ x^T diag(q) x`` over the rows and bounds of ``model``
+    (``q = hessian_diag``, ≥ 0; a quadratic term needs a continuous model, since HiGHS
+    has no MIQP). Used by iterative methods (ADMM) whose sub-problems keep their
+    constraints and move their prices; HiGHS warm-starts each re-solve from the last one.
+    """
+
+    def __init__(self, model: LinearModel, hessian_diag: np.ndarray | None = None, relax: bool = False,
+                 threads: int = 1, mip_gap: float = 1e-6, time_limit: float | None = None) -> None:
+        self.model = model
+        self.num_vars = model.num_vars
+        self.is_mip = (not relax) and bool(model.integer.any())
+        self.h = HighsBackend().build(model, relax)
+        self.h.setOptionValue("threads", int(threads))
+        self.h.setOptionValue("random_seed", 0)
+        if self.is_mip:
+            self.h.setOptionValue("mip_rel_gap", float(mip_gap))
+        if time_limit is not None:
+            self.h.setOptionValue("time_limit", float(time_limit))
+        self.base_cost = model.cost
+        if hessian_diag is not None:
+            q = np.asarray(hessian_diag, dtype=float)
+            if self.is_mip and np.any(q != 0):
+                raise ValueError("HiGHS has no MIQP: a quadratic term needs a continuous model")
+            cols = np.flatnonzero(q)
+            start = np.zeros(self.num_vars + 1, dtype=np.int32)
+            np.add.at(start, cols + 1, 1)
+            start = np.cumsum(start).astype(np.int32)
+            self.h.passHessian(self.num_vars, len(cols), highspy.HessianFormat.kTriangular, start,
+                               cols.astype(np.int32), q[cols])
+
+    def solve(self, cost: np.ndarray | None = None) -> SolveResult:
+        """Re-solve with objective coefficients ``cost`` (the model's own when ``None``)."""
+        c = self.base_cost if cost is None else np.asarray(cost, dtype=float)
+        self.h.changeColsCost(self.num_vars, np.arange(self.num_vars, dtype=np.int32), c)
+        t0 = time.perf_counter()
+        self.h.run()
+        return HighsBackend().result(self.h, self.model, not self.is_mip, {"solve": time.perf_counter() - t0})
