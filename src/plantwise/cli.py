@@ -263,6 +263,9 @@ def _register_families() -> None:
     from plantwise.cli_schedule import schedule_app
 
     app.add_typer(schedule_app, name="schedule")
+    from plantwise.cli_acceptance import acceptance_app
+
+    app.add_typer(acceptance_app, name="acceptance")
 
 
 _register_families()

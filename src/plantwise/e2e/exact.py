@@ -136,13 +136,12 @@ def lp_dive(em: E2EModel, options: SolveOptions, deadline: float | None) -> tupl
     column values of the dive's feasible plan (``None`` if the dive did not finish)."""
     import highspy
 
-    from plantwise.core.backends.highs import HighsBackend
+    from plantwise.core.backends.highs import HighsBackend, use_threads
 
     inst = em.instance
     backend = HighsBackend()
     t0 = time.perf_counter()
     h = backend.build(em.model, relax=True)
-    h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.seed))
 
     def run(final: bool = False) -> bool:
@@ -151,6 +150,7 @@ def lp_dive(em: E2EModel, options: SolveOptions, deadline: float | None) -> tupl
             # final step after the deadline still gets a few seconds to finish
             left = max(0.5, deadline - time.perf_counter()) if not final else FINAL_STEP_SECONDS
             h.setOptionValue("time_limit", h.getRunTime() + left)
+        use_threads(h, options.threads)
         h.run()
         return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 

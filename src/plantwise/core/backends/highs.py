@@ -13,6 +13,18 @@ from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveResult, SolveStatus
 
 _INF = highspy.kHighsInf
+_scheduler_threads: int | None = None
+
+
+def use_threads(h: highspy.Highs, threads: int) -> None:
+    """Set ``threads`` on ``h`` before a run. HiGHS sizes one global thread pool per process at its
+    first run and refuses later runs that ask for another size; resize the pool when it changes."""
+    global _scheduler_threads
+    threads = int(threads)
+    if _scheduler_threads is not None and _scheduler_threads != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = threads
+    h.setOptionValue("threads", threads)
 
 
 class HighsBackend(Backend):
@@ -63,7 +75,6 @@ class HighsBackend(Backend):
             h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
         h.setOptionValue("random_seed", int(options.seed))
-        h.setOptionValue("threads", int(options.threads))
         build_seconds = time.perf_counter() - t0
         throttle = ProgressThrottle(options)
         if options.progress is not None and not relax:
@@ -80,6 +91,7 @@ class HighsBackend(Backend):
             sol.value_valid = True
             h.setSolution(sol)
         t1 = time.perf_counter()
+        use_threads(h, options.threads)
         h.run()
         solve_seconds = time.perf_counter() - t1
         return self.result(h, model, relax, {"build": build_seconds, "solve": solve_seconds})
@@ -147,7 +159,7 @@ class ReusableHighs:
         self.num_vars = model.num_vars
         self.is_mip = (not relax) and bool(model.integer.any())
         self.h = HighsBackend().build(model, relax)
-        self.h.setOptionValue("threads", int(threads))
+        self.threads = int(threads)
         self.h.setOptionValue("random_seed", 0)
         if self.is_mip:
             self.h.setOptionValue("mip_rel_gap", float(mip_gap))
@@ -170,5 +182,6 @@ class ReusableHighs:
         c = self.base_cost if cost is None else np.asarray(cost, dtype=float)
         self.h.changeColsCost(self.num_vars, np.arange(self.num_vars, dtype=np.int32), c)
         t0 = time.perf_counter()
+        use_threads(self.h, self.threads)
         self.h.run()
         return HighsBackend().result(self.h, self.model, not self.is_mip, {"solve": time.perf_counter() - t0})
