@@ -74,7 +74,7 @@ class AdmmSettings:
     rho: float = 100.0
     inner_tolerance: float = 0.01
     outer_tolerance: float = 0.001
-    max_inner: int = 60
+    max_inner: int = 200
     max_outer: int = 8
     trust_region: int | None = None
     adaptive_rho: bool = True

@@ -31,7 +31,7 @@ class ReusableQP:
     with respect to a row's active bound), so callers can use either backend's duals alike.
     """
 
-    def __init__(self, model: LinearModel, hessian_diag: np.ndarray, eps: float = 1e-5,
+    def __init__(self, model: LinearModel, hessian_diag: np.ndarray, eps: float = 1e-3,
                  max_iter: int = 20_000) -> None:
         self.model = model
         self.num_rows = model.num_rows
