@@ -208,6 +208,7 @@ def solve_admm(inst: AcceptanceInstance, options: SolveOptions, settings: AdmmSe
     total_inner = 0
     last_residuals = (float("nan"), float("nan"))
     agents = {name: (AgentHost, (name, book, private[name])) for name in FOLLOWERS}
+    rho = settings.rho  # carried from one leader move to the next (residual balancing may change it)
     with AgentPool(agents, settings.executor, num_cpus=settings.num_cpus, record=settings.record_messages) as pool:
         pool.phase = "game"
         everyone = np.ones(N, dtype=bool)
@@ -222,11 +223,11 @@ def solve_admm(inst: AcceptanceInstance, options: SolveOptions, settings: AdmmSe
                 break
             evaluated.append(z.copy())
             incentive = np.where(z, revenue, 0.0)  # the leader's payment per delivered order
-            pool.call("setup", {a: (z, settings.rho) for a in FOLLOWERS if a != "distribution"}
-                      | {"distribution": (z, settings.rho, incentive)})
+            pool.call("setup", {a: (z, rho) for a in FOLLOWERS if a != "distribution"}
+                      | {"distribution": (z, rho, incentive)})
             if not prices:
                 prices = _initial_prices(book, estimates)
-            inner_rows, targets, prices, last_residuals = _inner_loop(pool, settings, targets, prices, outer)
+            inner_rows, targets, prices, last_residuals, rho = _inner_loop(pool, settings, targets, prices, outer, rho)
             total_inner += len(inner_rows)
             history.extend(inner_rows)
             estimates = pool.call("estimates", {a: () for a in FOLLOWERS})
@@ -291,10 +292,10 @@ Prices = dict[tuple[str, str], np.ndarray]
 
 
 def _inner_loop(pool: AgentPool, settings: AdmmSettings, targets: dict[str, np.ndarray], prices: Prices,
-                outer: int) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], Prices, tuple[float, float]]:
+                outer: int, rho: float) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], Prices,
+                                                  tuple[float, float], float]:
     """Consensus ADMM on the followers' continuous relaxations until both residuals are below the
-    inner threshold (or ``max_inner``)."""
-    rho = settings.rho
+    inner threshold (or ``max_inner``), starting from penalty ``rho``; returns the last ρ too."""
     rows: list[dict[str, Any]] = []
     primal = dual = float("nan")
     for k in range(1, settings.max_inner + 1):
@@ -321,7 +322,7 @@ def _inner_loop(pool: AgentPool, settings: AdmmSettings, targets: dict[str, np.n
                 rho = min(rho * 2.0, settings.rho * 1e3)
             elif dual > 10.0 * primal:
                 rho = max(rho / 2.0, settings.rho * 1e-3)
-    return rows, targets, prices, (primal, dual)
+    return rows, targets, prices, (primal, dual), rho
 
 
 def _initial_prices(book: Any, estimates: dict[str, np.ndarray]) -> dict[tuple[str, str], np.ndarray]:

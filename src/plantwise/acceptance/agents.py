@@ -188,6 +188,8 @@ class Follower:
         for block in self.blocks():
             hessian[self.cols[block].ravel()] = self.rho * self.scales[block] ** 2
         self.relaxed = ReusableQP(self.lm, hessian)
+        if self.x is not None and len(self.x) == self.lm.num_vars:  # a new leader move: start from the last plan
+            self.relaxed.warm_start(np.clip(self.x, self.lm.lower, self.lm.upper))
         self.integer = ReusableHighs(self.lm, relax=False, time_limit=60.0) if self.lm.integer.any() else None
 
     def admm_cost(self, prices: dict[str, np.ndarray | None], targets: dict[str, np.ndarray | None],

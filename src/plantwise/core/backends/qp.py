@@ -32,7 +32,7 @@ class ReusableQP:
     """
 
     def __init__(self, model: LinearModel, hessian_diag: np.ndarray, eps: float = 1e-3,
-                 max_iter: int = 20_000) -> None:
+                 max_iter: int = 4_000) -> None:
         self.model = model
         self.num_rows = model.num_rows
         a = sp.vstack([model.matrix("csc"), sp.identity(model.num_vars, format="csc")]).tocsc()
@@ -45,6 +45,10 @@ class ReusableQP:
                           l=np.clip(low, -_BIG, _BIG), u=np.clip(up, -_BIG, _BIG), verbose=False, eps_abs=eps,
                           eps_rel=eps, max_iter=max_iter, polishing=False, warm_starting=True, adaptive_rho=True)
         self.hessian = np.asarray(hessian_diag, float)
+
+    def warm_start(self, x: np.ndarray) -> None:
+        """Start the next solve from ``x`` (e.g. the solution of a model with the same columns)."""
+        self.solver.warm_start(x=np.asarray(x, float))
 
     def set_hessian(self, hessian_diag: np.ndarray) -> None:
         """Change the diagonal Hessian's values (same nonzero pattern), keeping the warm start."""
