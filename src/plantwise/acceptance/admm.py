@@ -20,22 +20,25 @@ the order features alone (the document's initial guess) and the first set is the
 whose revenue exceeds them. The leader's incentive to follower ``a`` is ``Σ_{i∈z} Δ_ai``.
 
 **Followers** (:mod:`plantwise.acceptance.agents`) answer a set ``z`` with the inner loop,
-consensus ADMM on the coupling blocks: each step every follower minimises its own cost plus
-``λ·v + ρ/2 ||v - v̄||²``; the coordinator averages the two copies of each block
-(``v̄ = (v_A + v_B)/2``) and updates ``λ_A += ρ (v_A - v̄)``. The primal residual is the RMS of
-``v - v̄`` and the dual residual the RMS of ``v̄^k - v̄^{k-1}`` (both in the blocks' ``[0, 1]``
-units; the ρ-scaled dual residual is ``ρ`` times it). Phase 1 solves the continuous
-relaxation (convex, so ADMM converges); once both residuals are below the inner threshold,
-phase 2 restores the integer copies of maintenance and distribution (binary, so their
-penalty is linear) until the residuals are below the threshold again or ``max_inner``.
+consensus ADMM on the coupling blocks: each step every follower minimises, on its continuous
+relaxation, its own cost plus ``λ·v + ρ/2 ||v - v̄||²`` (a convex QP); the coordinator
+averages the two copies of each block (``v̄ = (v_A + v_B)/2``) and updates
+``λ_A += ρ (v_A - v̄)``. The primal residual is the RMS of ``v - v̄``, the dual residual the
+RMS of ``v̄^k - v̄^{k-1}`` (natural units: parts, items, maintenance indicators; the ρ-scaled
+dual residual is ρ times it). The loop stops when both are below the inner threshold, or
+at ``max_inner``. ρ starts at ``settings.rho`` and is residual-balanced (×2 when the primal
+residual is ten times the dual, ÷2 in the opposite case); it carries over to the next
+leader move, as do the prices and each follower's last plan (warm starts).
 
-**Commit** (integer decisions, exact consistency): maintenance fixes its maintenance plan,
-distribution its delivery periods, supply offers its last parts plan; production then plans
-exactly against those (cumulative part use within the offer, each delivered order finished
-by its period; orders it cannot finish are dropped), inventory checks its stock against its
-capacity, supply buys exactly the parts production uses, distribution ships what is kept.
-The leader accepts the orders that are delivered. The result is a plan every follower has
-checked against its own constraints; its profit is evaluated exactly.
+**Commit** (integer decisions, exact consistency): maintenance rounds its plan (a small MILP
+with the linear form of the ADMM terms for 0/1 copies); distribution picks one (mode,
+period) per order the followers agreed to make, steered by the consensus; production states
+the parts it needs for those dates and supply answers with the closest plan it can keep;
+production plans exactly within it (each order by its date if it can, else as early as it
+can); distribution re-times what finishes late; inventory checks its capacity (raising its
+stock price where it overflows, then dropping the lowest-priority order); supply buys
+exactly what production uses. The leader accepts the delivered orders. The result is a plan
+every follower has checked against its own constraints; its profit is evaluated exactly.
 
 The outer loop stops when the leader's Lagrangian (its master objective) changes by less
 than the outer threshold (relative), when the master repeats a set, or at ``max_outer``.
@@ -66,7 +69,7 @@ from plantwise.core.options import SolveOptions
 @dataclass(frozen=True)
 class AdmmSettings:
     """``rho`` the ADMM penalty (the document's choice is 100); ``inner_tolerance`` the residual
-    threshold of the inner loop (RMS, [0, 1] units); ``outer_tolerance`` the relative change of
+    threshold of the inner loop (RMS, in the blocks' natural units); ``outer_tolerance`` the relative change of
     the leader's Lagrangian that ends the outer loop; iteration caps; ``trust_region`` the most
     orders the leader may flip per outer iteration (default ``max(2, N // 10)``); ``executor``
     ``serial`` (in-process) or ``ray`` (one actor per follower) and ``num_cpus`` for Ray."""

@@ -9,24 +9,23 @@ Every follower holds
   and maintenance costs (maintenance), storage cost and capacity (inventory), transport
   modes and the delay and unmet penalties of the contracts (distribution).
 
-Coupling blocks (consensus variables), each shared by exactly two followers and scaled to
-``[0, 1]``:
+Coupling blocks (consensus variables), each shared by exactly two followers, in natural units:
 
 ==============  =========  =======================  ======================================
 block           shape      holders                  meaning
 ==============  =========  =======================  ======================================
-``parts``       [K, T]     supply, production       part consumption / total need of k
+``parts``       [K, T]     supply, production       parts of each needed kind used in t
 ``maintenance`` [M, T]     maintenance, production  1 if machine m is maintained in t
-``output``      [N, T]     production, inventory    finished units of order i in t / q_i
-``delivery``    [N, T]     inventory, distribution  1 if order i leaves in period t
+``output``      [N, T]     production, inventory    finished items of order i in t
+``delivery``    [N, T]     inventory, distribution  items of order i leaving in t (q_i × 0/1)
 ==============  =========  =======================  ======================================
 
-A follower's ADMM step minimises its own cost plus, for each of its blocks ``b``,
-``λ_b·v_b + ρ/2 ||v_b - v̄_b||²`` (consensus ADMM). Continuous followers solve this QP with
-HiGHS; the integer followers (maintenance, distribution) hold *binary* copies, for which
-``v² = v`` makes the penalty linear, ``(λ_b + ρ/2 (1 - 2 v̄_b))·v_b + const``, so their
-steps stay MILPs. In the relaxed phase they solve the continuous relaxation with the true
-quadratic penalty instead.
+A follower's ADMM step minimises, on its continuous relaxation, its own cost (minus the
+leader's incentives) plus, for each of its blocks ``b``, ``λ_b·v_b + ρ/2 ||v_b - v̄_b||²``
+(consensus ADMM): a convex QP with a diagonal Hessian, solved by OSQP warm-started from the
+previous step. Integer decisions are taken in the commit step: maintenance and distribution
+round their own binaries (for a 0/1 copy ``v² = v``, so the ADMM terms are linear and the
+rounding is a small MILP), production and supply plan exactly against them.
 
 Each follower also reports, for the leader's Benders cuts, its cost and the estimated
 marginal cost ``Δ_ai`` of every order (its own cost rates plus the shadow prices of its
@@ -39,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from plantwise.acceptance.instance import AcceptanceInstance
 from plantwise.core.backends.highs import ReusableHighs
@@ -260,7 +258,6 @@ class Supply(Follower):
         needed = book.part_names()  # the parts block: parts some order needs
         self.needed_index = np.array([k_of[p] for p in needed], dtype=np.int64)
         C = len(needed)
-        scale = book.part_scale(needed)
         need_max = book.quantity[accepted] @ book.part_need(needed)[accepted]  # [C]
         lm = LinearModel(name="supply")
         x = lm.add_vars("purchase", S * T, 0, np.repeat(sup["capacity_per_period"].to_numpy(float), T),
@@ -275,7 +272,7 @@ class Supply(Follower):
         rhs = np.zeros((K, T))
         rhs[:, 0] = parts_frame["initial_inventory"].to_numpy(float)
         self.balance_rows = lm.add_rows("part_balance", K * T, rows, cols, vals, rhs.ravel(), rhs.ravel())
-        self.purchase_cols, self.stock_cols, self.offer_part, self.scale = x, stock, offer_part, scale
+        self.purchase_cols, self.stock_cols, self.offer_part = x, stock, offer_part
         self.cheapest = np.full(K, np.inf)
         np.minimum.at(self.cheapest, offer_part, sup["cost_per_part"].to_numpy(float))
         return lm, {"parts": use}
@@ -650,8 +647,3 @@ def add_route_rows(lm: LinearModel, w: np.ndarray, upstream: np.ndarray, downstr
 
 AGENT_CLASSES: dict[str, type[Follower]] = {"supply": Supply, "production": Production, "maintenance": Maintenance,
                                              "inventory": Inventory, "distribution": Distribution}
-
-
-def describe_private(data: dict[str, Any]) -> pd.DataFrame:
-    """Names and sizes of a follower's private tables (for logs and docs)."""
-    return pd.DataFrame([{"item": k, "size": len(v) if hasattr(v, "__len__") else 1} for k, v in data.items()])
