@@ -65,9 +65,10 @@ def _print_summary(summary: dict[str, object]) -> None:
 
 
 def _admm_settings(rho: float, inner_tolerance: float, outer_tolerance: float, max_inner: int, max_outer: int,
-                   executor: Executor, cpus: int | None) -> dict[str, object]:
+                   executor: Executor, cpus: int | None, adaptive_rho: bool = True) -> dict[str, object]:
     return {"rho": rho, "inner_tolerance": inner_tolerance, "outer_tolerance": outer_tolerance,
-            "max_inner": max_inner, "max_outer": max_outer, "executor": executor.value, "num_cpus": cpus}
+            "max_inner": max_inner, "max_outer": max_outer, "executor": executor.value, "num_cpus": cpus,
+            "adaptive_rho": adaptive_rho}
 
 
 RhoOpt = Annotated[float, typer.Option(min=1e-9, help="ADMM penalty ρ (the document's choice: 100)")]
@@ -103,6 +104,8 @@ def solve_cmd(
     mip_gap: Annotated[float, typer.Option(help="relative gap to stop at (centralized)")] = 1e-4,
     threads: Annotated[int, typer.Option(min=1, help="solver threads (centralized)")] = 2,
     rho: RhoOpt = 100.0,
+    adaptive_rho: Annotated[bool, typer.Option("--adaptive-rho/--fixed-rho",
+                                               help="balance ρ by the residuals, or keep it fixed")] = True,
     inner_tolerance: InnerOpt = 0.01,
     outer_tolerance: OuterOpt = 0.001,
     max_inner: MaxInnerOpt = 200,
@@ -116,8 +119,8 @@ def solve_cmd(
 
     inst = _load(instance)
     options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
-    settings = _admm_settings(rho, inner_tolerance, outer_tolerance, max_inner, max_outer, executor, cpus) \
-        if method == Method.admm else {}
+    settings = _admm_settings(rho, inner_tolerance, outer_tolerance, max_inner, max_outer, executor, cpus,
+                              adaptive_rho) if method == Method.admm else {}
     try:
         plan = solve(inst, method.value, options, **settings)
     except ValueError as exc:
