@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from plantwise.cli import EXIT_BAD_INPUT, EXIT_NO_PLAN, EXIT_OK, _input_error, _report_verification, console, out
+from plantwise.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_PLAN,
+    EXIT_OK,
+    _input_error,
+    _progress_bar,
+    _report_verification,
+    console,
+    out,
+)
 from plantwise.core.errors import InputErrors
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import json_default
@@ -118,14 +127,16 @@ def solve_cmd(
     from plantwise.acceptance.solve import solve
 
     inst = _load(instance)
-    options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads)
     settings = _admm_settings(rho, inner_tolerance, outer_tolerance, max_inner, max_outer, executor, cpus,
                               adaptive_rho) if method == Method.admm else {}
-    try:
-        plan = solve(inst, method.value, options, **settings)
-    except ValueError as exc:
-        console.print(f"[bold red]cannot solve[/]: {exc}")
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    # the bar shows the minimised objective, cost - revenue (= -profit)
+    with _progress_bar(time_limit, quiet) as progress:
+        options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, progress=progress)
+        try:
+            plan = solve(inst, method.value, options, **settings)
+        except ValueError as exc:
+            console.print(f"[bold red]cannot solve[/]: {exc}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
     if plan.summary.get("profit") is None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "summary.json").write_text(json.dumps(plan.summary, indent=2, default=json_default))

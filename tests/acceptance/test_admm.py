@@ -133,3 +133,13 @@ def test_ray_actors_give_the_same_plan(small: AcceptanceInstance, admm_plan) -> 
     assert remote.summary["accepted_orders"] == admm_plan.summary["accepted_orders"]
     assert remote.processing.equals(admm_plan.processing)
     assert remote.history.drop(columns=[]).equals(admm_plan.history)
+
+
+def test_progress_reports_each_leader_move() -> None:
+    from plantwise.core.result import Progress
+
+    seen: list[Progress] = []
+    plan = solve(generate(6, seed=1), "admm", SolveOptions(time_limit=120, progress=seen.append),
+                 max_inner=20, max_outer=2)
+    assert seen and all(p.message.startswith("leader move") for p in seen)
+    assert seen[-1].incumbent == pytest.approx(-plan.summary["profit"], abs=1e-5)

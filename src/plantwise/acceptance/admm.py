@@ -64,6 +64,7 @@ from plantwise.core.backends.highs import ReusableHighs
 from plantwise.core.executors import AgentPool
 from plantwise.core.linear import LinearModel
 from plantwise.core.options import SolveOptions
+from plantwise.core.result import Progress
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,8 @@ def solve_admm(inst: AcceptanceInstance, options: SolveOptions, settings: AdmmSe
                             **{f"theta_{a}": theta.get(a) for a in FOLLOWERS}})
             if best is None or plan["profit"] > best["profit"] + 1e-9:
                 best = {**plan, "outer": outer, "incentives": incentives}
+            if options.progress is not None:  # the minimised objective, as every family reports it
+                options.progress(Progress(time.perf_counter() - t0, -best["profit"], None, f"leader move {outer}"))
             if prev_lagrangian is not None and abs(lagrangian - prev_lagrangian) <= settings.outer_tolerance * max(
                     1.0, abs(prev_lagrangian)):
                 stop_reason = "leader lagrangian converged"
