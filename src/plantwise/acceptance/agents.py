@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from plantwise.acceptance.instance import AcceptanceInstance
+from plantwise.acceptance.model import add_maintenance_windows, add_route_rows, delivery_options
 from plantwise.core.backends.highs import ReusableHighs
 from plantwise.core.backends.qp import ReusableQP
 from plantwise.core.linear import LinearModel
@@ -74,9 +75,6 @@ class OrderBook:
     def part_names(self) -> list[str]:
         return sorted(set(self.need_part))
 
-    def machine_names(self) -> list[str]:
-        return sorted(set(self.op_machine))
-
     def first_ops(self) -> np.ndarray:
         """Index of each order's first operation, [N]."""
         first = np.full(self.num_orders, -1, dtype=np.int64)
@@ -97,11 +95,6 @@ class OrderBook:
         np.add.at(need, (self.need_order, np.array([k_of[p] for p in self.need_part], dtype=np.int64)),
                   self.need_per_unit)
         return need
-
-    def part_scale(self, parts: list[str]) -> np.ndarray:
-        """Total need of each part over all orders (the ``parts`` block's unit), [K]."""
-        total = self.quantity @ self.part_need(parts)
-        return np.where(total > 0, total, 1.0)
 
 
 def order_book(inst: AcceptanceInstance) -> OrderBook:
@@ -223,9 +216,6 @@ class Follower:
         self.last_prices, self.last_targets = prices, targets
         return StepResult({b: self.coupling(b) for b in self.blocks()}, float(self.own_cost @ self.x),
                           self.served(self.x))
-
-    def cost(self) -> float:
-        return float(self.own_cost @ self.x) if self.x is not None else 0.0
 
     def incentive_terms(self, incentive: np.ndarray | None) -> np.ndarray:
         """Objective terms of the leader's incentives (none unless a follower serves orders directly)."""
@@ -456,19 +446,7 @@ class Maintenance(Follower):
         lm = LinearModel(name="maintenance")
         mu = lm.add_vars("maintain", M * T, 0, 1, cost=np.repeat(machines["maintenance_cost"].to_numpy(float), T),
                          integer=True).reshape(M, T)
-        window = np.maximum(np.floor(machines["mttf_hours"].to_numpy(float) / self.book.period_hours), 1).astype(int)
-        rows, cols = [], []
-        count = 0
-        for m in range(M):
-            L = int(window[m])
-            if L > T:
-                continue
-            starts = np.arange(T - L + 1)
-            rows.append(np.repeat(np.arange(len(starts)) + count, L))
-            cols.append(mu[m][(starts[:, None] + np.arange(L)[None, :]).ravel()])
-            count += len(starts)
-        if count:
-            lm.add_rows("maintenance_window", count, np.concatenate(rows), np.concatenate(cols), 1.0, lower=1.0)
+        add_maintenance_windows(lm, mu, machines["mttf_hours"].to_numpy(float), self.book.period_hours)
         self.mu = mu
         return lm, {"maintenance": mu}
 
@@ -550,12 +528,10 @@ class Distribution(Follower):
         book, tr = self.book, self.data["transport"]
         T, N, J = book.periods, book.num_orders, len(tr)
         q = book.quantity
-        t = np.arange(T)
-        arrival = ((t[None, None, :] + 1) * book.period_hours
-                   + book.distance_miles[:, None, None] * tr["hours_per_mile"].to_numpy(float)[None, :, None])
-        transport = (q * book.distance_miles)[:, None, None] * tr["cost_per_item_mile"].to_numpy(float)[None, :, None]
-        late = np.maximum(arrival - book.deadline_hours[:, None, None], 0.0)
-        option_cost = transport + self.data["delay_penalty_per_hour"][:, None, None] * late  # [N, J, T]
+        _arrival, transport, tardiness = delivery_options(
+            book.period_hours, T, q, book.distance_miles, book.deadline_hours, self.data["delay_penalty_per_hour"],
+            tr["hours_per_mile"].to_numpy(float), tr["cost_per_item_mile"].to_numpy(float))
+        option_cost = transport + tardiness  # [N, J, T]
         lm = LinearModel(name="distribution")
         y = lm.add_vars("deliver", N * J * T, 0, np.repeat(accepted.astype(float), J * T), cost=option_cost.ravel(),
                         integer=True).reshape(N, J, T)
@@ -630,19 +606,6 @@ class Distribution(Follower):
         """The committed deliveries of the orders finally kept, and their cost."""
         y = self.committed * np.asarray(kept, bool)[:, None, None]
         return y, float((y * self.option_cost).sum())
-
-
-def add_route_rows(lm: LinearModel, w: np.ndarray, upstream: np.ndarray, downstream: np.ndarray) -> np.ndarray:
-    """Route precedence with work-in-progress variables (sparse): ``b_pt = b_p,t-1 + w_ot - w_o't ≥ 0``
-    for each pair ``p = (o, o')`` of consecutive operations, i.e. cumulative units at ``o'`` never
-    exceed those at ``o`` (a unit may pass on within its period). Returns the WIP columns ``[P, T]``."""
-    P, T = len(upstream), w.shape[1]
-    wip = lm.add_vars("wip", P * T).reshape(P, T)
-    pt = np.arange(P * T).reshape(P, T)
-    lm.add_rows("route", P * T, np.concatenate([pt.ravel(), pt[:, 1:].ravel(), pt.ravel(), pt.ravel()]),
-                np.concatenate([wip.ravel(), wip[:, :-1].ravel(), w[upstream].ravel(), w[downstream].ravel()]),
-                np.concatenate([np.ones(P * T), -np.ones(P * (T - 1)), -np.ones(P * T), np.ones(P * T)]), 0.0, 0.0)
-    return wip
 
 
 AGENT_CLASSES: dict[str, type[Follower]] = {"supply": Supply, "production": Production, "maintenance": Maintenance,

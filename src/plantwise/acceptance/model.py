@@ -98,18 +98,56 @@ def indices(inst: AcceptanceInstance) -> Indices:
     )
 
 
-def delivery_terms(inst: AcceptanceInstance, ix: Indices) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Arrival hour, transport cost and tardiness cost of each (order, mode, period) delivery, [N, J, T]."""
-    o = inst.orders
-    t = np.arange(ix.T)
-    hours_per_mile = inst.transport["hours_per_mile"].to_numpy(float)
-    arrival = ((t[None, None, :] + 1) * inst.period_hours
-               + o["distance_miles"].to_numpy(float)[:, None, None] * hours_per_mile[None, :, None])
-    transport = (o["quantity"].to_numpy(float) * o["distance_miles"].to_numpy(float))[:, None, None] * \
-        inst.transport["cost_per_item_mile"].to_numpy(float)[None, :, None] * np.ones((1, 1, ix.T))
-    late = np.maximum(arrival - o["deadline_hours"].to_numpy(float)[:, None, None], 0.0)
-    tardiness = o["delay_penalty_per_hour"].to_numpy(float)[:, None, None] * late
+def delivery_options(period_hours: float, periods: int, quantity: np.ndarray, distance: np.ndarray,
+                     deadline: np.ndarray, delay_penalty: np.ndarray, hours_per_mile: np.ndarray,
+                     cost_per_item_mile: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrival hour ``(t+1)Δ + L_i h_j``, transport cost ``q_i L_i c_j`` and tardiness cost
+    ``λ_i (arrival - d_i)^+`` of each (order, mode, period) delivery option, each ``[N, J, T]``."""
+    t = np.arange(periods)
+    arrival = (t[None, None, :] + 1) * period_hours + distance[:, None, None] * hours_per_mile[None, :, None]
+    transport = np.broadcast_to((quantity * distance)[:, None, None] * cost_per_item_mile[None, :, None],
+                                arrival.shape).copy()
+    tardiness = delay_penalty[:, None, None] * np.maximum(arrival - deadline[:, None, None], 0.0)
     return arrival, transport, tardiness
+
+
+def delivery_terms(inst: AcceptanceInstance, ix: Indices) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`delivery_options` of an instance."""
+    o, tr = inst.orders, inst.transport
+    return delivery_options(inst.period_hours, ix.T, o["quantity"].to_numpy(float), o["distance_miles"].to_numpy(float),
+                            o["deadline_hours"].to_numpy(float), o["delay_penalty_per_hour"].to_numpy(float),
+                            tr["hours_per_mile"].to_numpy(float), tr["cost_per_item_mile"].to_numpy(float))
+
+
+def add_route_rows(lm: LinearModel, w: np.ndarray, upstream: np.ndarray, downstream: np.ndarray) -> np.ndarray:
+    """Route precedence with work-in-progress variables (sparse): ``b_pt = b_p,t-1 + w_ot - w_o't ≥ 0``
+    for each pair ``p = (o, o')`` of consecutive operations, i.e. cumulative units at ``o'`` never
+    exceed those at ``o`` (a unit may pass on within its period). Returns the WIP columns ``[P, T]``."""
+    P, T = len(upstream), w.shape[1]
+    wip = lm.add_vars("wip", P * T).reshape(P, T)
+    pt = np.arange(P * T).reshape(P, T)
+    lm.add_rows("route", P * T, np.concatenate([pt.ravel(), pt[:, 1:].ravel(), pt.ravel(), pt.ravel()]),
+                np.concatenate([wip.ravel(), wip[:, :-1].ravel(), w[upstream].ravel(), w[downstream].ravel()]),
+                np.concatenate([np.ones(P * T), -np.ones(P * (T - 1)), -np.ones(P * T), np.ones(P * T)]), 0.0, 0.0)
+    return wip
+
+
+def add_maintenance_windows(lm: LinearModel, mu: np.ndarray, mttf_hours: np.ndarray, period_hours: float) -> None:
+    """Maintenance before failure: with ``L_m = max(1, ⌊MTTF_m/Δ⌋)``, every ``L_m`` consecutive periods
+    hold a ``μ_mt = 1`` (machines with ``L_m > T`` need none)."""
+    M, T = mu.shape
+    window = np.maximum(np.floor(np.asarray(mttf_hours, float) / period_hours), 1).astype(int)
+    rows, cols, count = [], [], 0
+    for m in range(M):  # one vectorised block per machine
+        L = int(window[m])
+        if L > T:
+            continue
+        starts = np.arange(T - L + 1)
+        rows.append(np.repeat(np.arange(len(starts)) + count, L))
+        cols.append(mu[m][(starts[:, None] + np.arange(L)[None, :]).ravel()])
+        count += len(starts)
+    if count:
+        lm.add_rows("maintenance_window", count, np.concatenate(rows), np.concatenate(cols), 1.0, lower=1.0)
 
 
 @dataclass
@@ -171,8 +209,6 @@ def build(inst: AcceptanceInstance) -> CentralModel:
                 rhs.ravel(), rhs.ravel())
     # route: cumulative processed at o' <= cumulative processed at o (same period allowed), via WIP
     pairs = np.flatnonzero(ix.op_next >= 0)
-    from plantwise.acceptance.agents import add_route_rows
-
     add_route_rows(lm, w, pairs, ix.op_next[pairs])
     # produce at most the accepted quantity: sum_t w_ot - q_i z_i <= 0
     lm.add_rows("order_quantity", O, np.concatenate([np.repeat(np.arange(O), T), np.arange(O)]),
@@ -188,19 +224,7 @@ def build(inst: AcceptanceInstance) -> CentralModel:
                 np.concatenate([w.ravel(), mu.ravel()]),
                 np.concatenate([np.repeat(ix.op_hours, T), np.repeat(rho * (cap - cap_m), T)]),
                 upper=np.repeat(rho * cap, T))
-    # maintenance before MTTF: every window of L consecutive periods holds one maintenance
-    window = np.maximum(np.floor(inst.machines["mttf_hours"].to_numpy(float) / inst.period_hours).astype(int), 1)
-    w_rows, w_cols, n_windows = [], [], 0
-    for m_ in range(M):
-        L = int(window[m_])
-        if L > T:
-            continue
-        for start in range(T - L + 1):
-            w_rows.append(np.full(L, n_windows))
-            w_cols.append(mu[m_, start:start + L])
-            n_windows += 1
-    if n_windows:
-        lm.add_rows("maintenance_window", n_windows, np.concatenate(w_rows), np.concatenate(w_cols), 1.0, lower=1.0)
+    add_maintenance_windows(lm, mu, inst.machines["mttf_hours"].to_numpy(float), inst.period_hours)
     # finished stock: S_it - S_i,t-1 - w_last,t + q_i sum_j y_ijt = 0
     it = np.arange(N * T).reshape(N, T)
     last_op = np.full(N, -1, dtype=np.int64)

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from plantwise.core.errors import InputError, InputErrors
 from plantwise.core.result import json_default
-from plantwise.core.tables import Column, TableSpec, load_tables
+from plantwise.core.tables import Column, TableSpec, load_tables, read_summary
 
 ORDERS_SPEC = TableSpec(
     "orders",
@@ -117,10 +116,5 @@ def load_plan(path: str | Path) -> AcceptancePlan:
             frames[spec.name] = frame
         else:
             frames[spec.name] = empty(spec)
-    summary: dict[str, object] = {}
-    if (path / "summary.json").exists():
-        try:
-            summary = json.loads((path / "summary.json").read_text())
-        except json.JSONDecodeError as exc:
-            raise InputErrors([InputError("summary.json", None, None, f"invalid JSON: {exc}")]) from None
+    summary = read_summary(path)
     return AcceptancePlan(summary=summary, **frames)

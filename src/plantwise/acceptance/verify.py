@@ -172,6 +172,25 @@ def _lookup(ids: list[str] | pd.Series, values: np.ndarray) -> np.ndarray:
     return pd.Index(list(ids), dtype=object).get_indexer(pd.Index(values, dtype=object))
 
 
+def _check_stated(frame: pd.DataFrame, spec: TableSpec, key: str, ids: list[str], recomputed: np.ndarray,
+                  family: str, source: str, T: int, report: _Report) -> None:
+    """Compare a stated stock table (``key``, period, stock) with the ``recomputed`` stock
+    ``[len(ids), T]``; a missing row states 0."""
+    stated_rows = _table(frame, spec, T, report)
+    index = _lookup(ids, stated_rows[key].to_numpy(object))
+    ok = _unknown(report, stated_rows, f"{spec.name}.csv", key, index, key)
+    stated = np.zeros_like(recomputed)
+    present = np.zeros(recomputed.shape, dtype=bool)
+    period = stated_rows["period"].to_numpy(np.int64)[ok] - 1
+    stated[index[ok], period] = stated_rows["stock"].to_numpy(float)[ok]
+    present[index[ok], period] = True
+    for r, t_ in zip(*np.nonzero(np.abs(stated - recomputed) > TOL * np.maximum(1.0, np.abs(recomputed))),
+                     strict=True):
+        says = _num(stated[r, t_]) if present[r, t_] else "0 (no row)"
+        report(family, f"{key} {ids[r]} period {t_ + 1}: {spec.name}.csv states {says}, {source} "
+                       f"{_num(recomputed[r, t_])}")
+
+
 def _unknown(report: _Report, frame: pd.DataFrame, name: str, column: str, index: np.ndarray, what: str) -> np.ndarray:
     """Report rows whose ``column`` is no known ``what``; returns the mask of known rows."""
     for line, value in frame.loc[index < 0, ["_line", column]].itertuples(index=False):
@@ -356,18 +375,8 @@ def verify(inst: AcceptanceInstance, plan: AcceptancePlan) -> AcceptanceVerifica
         report("part balance", f"part {part_ids[k]} period {t_ + 1}: stock {_num(part_stock[k, t_])} < 0 (bought "
                                f"{_num(bought[k, :t_ + 1].sum())}, used {_num(consumed[k, :t_ + 1].sum())} by then)")
     if plan.part_stock is not None and len(plan.part_stock):
-        stated_parts = _table(plan.part_stock, PART_STOCK_SPEC, T, report)
-        kk = _lookup(part_ids, stated_parts["part"].to_numpy(object))
-        ok = _unknown(report, stated_parts, "part_stock.csv", "part", kk, "part")
-        stated = np.zeros((K, T))
-        present = np.zeros((K, T), dtype=bool)
-        stated[kk[ok], stated_parts["period"].to_numpy(np.int64)[ok] - 1] = stated_parts["stock"].to_numpy(float)[ok]
-        present[kk[ok], stated_parts["period"].to_numpy(np.int64)[ok] - 1] = True
-        for k, t_ in zip(*np.nonzero(np.abs(stated - part_stock) > TOL * np.maximum(1.0, np.abs(part_stock))),
-                         strict=True):
-            says = _num(stated[k, t_]) if present[k, t_] else "0 (no row)"
-            report("part balance", f"part {part_ids[k]} period {t_ + 1}: part_stock.csv states {says}, the "
-                                   f"purchases and processing give {_num(part_stock[k, t_])}")
+        _check_stated(plan.part_stock, PART_STOCK_SPEC, "part", part_ids, part_stock, "part balance",
+                      "the purchases and processing give", T, report)
 
     # ------------------------------------------------------------------ route
     if len(pair_from):
@@ -433,18 +442,8 @@ def verify(inst: AcceptanceInstance, plan: AcceptancePlan) -> AcceptanceVerifica
                                  f"(delivered in period {dper[i]} with {_num(done[i, t_])} of {_num(q[i])} units "
                                  f"through its last step)")
     if plan.finished_stock is not None and len(plan.finished_stock):
-        stated_fin = _table(plan.finished_stock, FINISHED_STOCK_SPEC, T, report)
-        ii = _lookup(order_ids, stated_fin["order"].to_numpy(object))
-        ok = _unknown(report, stated_fin, "finished_stock.csv", "order", ii, "order")
-        stated = np.zeros((N, T))
-        present = np.zeros((N, T), dtype=bool)
-        stated[ii[ok], stated_fin["period"].to_numpy(np.int64)[ok] - 1] = stated_fin["stock"].to_numpy(float)[ok]
-        present[ii[ok], stated_fin["period"].to_numpy(np.int64)[ok] - 1] = True
-        for i, t_ in zip(*np.nonzero(np.abs(stated - finished) > TOL * np.maximum(1.0, np.abs(finished))),
-                         strict=True):
-            says = _num(stated[i, t_]) if present[i, t_] else "0 (no row)"
-            report("finished stock", f"order {order_ids[i]} period {t_ + 1}: finished_stock.csv states {says}, the "
-                                     f"processing and delivery give {_num(finished[i, t_])}")
+        _check_stated(plan.finished_stock, FINISHED_STOCK_SPEC, "order", order_ids, finished, "finished stock",
+                      "the processing and delivery give", T, report)
     stored = np.maximum(finished, 0.0).sum(axis=0)
     if math.isfinite(inst.storage_capacity):
         for t_ in np.flatnonzero(_exceeds(stored, np.full(T, float(inst.storage_capacity)))):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -331,3 +332,14 @@ def save_tables(path: str | Path, frames: Mapping[str, pd.DataFrame], scalars: M
     for name, frame in frames.items():
         frame.to_csv(path / f"{name}.csv", index=False)
     (path / "instance.yaml").write_text(yaml.safe_dump(dict(scalars), sort_keys=False))
+
+
+def read_summary(folder: str | Path) -> dict[str, object]:
+    """A plan folder's ``summary.json`` (``{}`` when absent); invalid JSON raises ``InputErrors``."""
+    path = Path(folder) / "summary.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputErrors([InputError("summary.json", None, None, f"invalid JSON: {exc}")]) from None

@@ -18,6 +18,7 @@ import pandas as pd
 
 from plantwise.core.errors import InputError, InputErrors
 from plantwise.core.result import json_default
+from plantwise.core.tables import read_summary
 from plantwise.e2e.evaluate import simulate
 from plantwise.e2e.instance import E2EInstance
 
@@ -117,11 +118,6 @@ def load_plan(path: str | Path) -> E2EPlan:
     move = _read(path, "transfers.csv", TRANSFER_COLUMNS)
     plant_inv = _read(path, "plant_inventory.csv", PLANT_INVENTORY_COLUMNS, required=False)
     dc_inv = _read(path, "dc_inventory.csv", DC_INVENTORY_COLUMNS, required=False)
-    summary: dict[str, object] = {}
-    if (path / "summary.json").exists():
-        try:
-            summary = json.loads((path / "summary.json").read_text())
-        except json.JSONDecodeError as exc:
-            raise InputErrors([InputError("summary.json", None, None, f"invalid JSON: {exc}")]) from None
+    summary = read_summary(path)
     assert prod is not None and ship is not None and move is not None
     return E2EPlan(prod, ship, move, plant_inv, dc_inv, summary)

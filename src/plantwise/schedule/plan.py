@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import InputErrors
 from plantwise.core.result import json_default
-from plantwise.core.tables import Column, TableSpec, load_tables
+from plantwise.core.tables import Column, TableSpec, load_tables, read_summary
 
 SCHEDULE_SPEC = TableSpec(
     "schedule",
@@ -67,14 +66,7 @@ def load_plan(path: str | Path) -> SchedulePlan:
     specs = [SCHEDULE_SPEC] + ([INVENTORY_SPEC] if (path / "inventory.csv").exists() and
                                (path / "inventory.csv").read_text().strip() else [])
     tables = load_tables(path, specs)
-    summary: dict[str, object] = {}
-    if (path / "summary.json").exists():
-        try:
-            summary = json.loads((path / "summary.json").read_text())
-        except json.JSONDecodeError as exc:
-            from plantwise.core.errors import InputError
-
-            raise InputErrors([InputError("summary.json", None, None, f"invalid JSON: {exc}")]) from None
+    summary = read_summary(path)
     inventory = tables["inventory"].frame if "inventory" in tables else pd.DataFrame(
         columns=[c.name for c in INVENTORY_SPEC.columns])
     frame = tables["schedule"].frame.copy()
