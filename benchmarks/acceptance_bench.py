@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from plantwise.acceptance.generate import generate
-from plantwise.acceptance.solve import solve
+from plantwise.acceptance.methods import solve
 from plantwise.acceptance.verify import verify
 from plantwise.core.options import SolveOptions
 

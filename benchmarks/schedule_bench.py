@@ -61,7 +61,7 @@ def _write(rows: list[dict[str, object]], suite: str) -> Path:
 
 def scenarios(args: argparse.Namespace) -> list[dict[str, object]]:
     from plantwise.schedule.generate import SCENARIOS, document_scenario
-    from plantwise.schedule.solve import solve
+    from plantwise.schedule.methods import solve
 
     rows = []
     for n in SCENARIOS:
@@ -85,7 +85,7 @@ def scenarios(args: argparse.Namespace) -> list[dict[str, object]]:
 
 def _benchmark_rows(args: argparse.Namespace, suite: str) -> list[dict[str, object]]:
     from plantwise.schedule.shop import read_hfs, read_jsplib
-    from plantwise.schedule.solve import solve
+    from plantwise.schedule.methods import solve
 
     if suite == "jsplib":
         folder = SHARED / "jobshop_jsplib"

@@ -10,7 +10,7 @@ import pytest
 from plantwise.acceptance.agents import FOLLOWERS, private_data
 from plantwise.acceptance.generate import generate
 from plantwise.acceptance.instance import AcceptanceInstance
-from plantwise.acceptance.solve import solve
+from plantwise.acceptance.methods import solve
 from plantwise.core.options import SolveOptions
 
 SETTINGS = {"max_inner": 60, "max_outer": 3}

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from plantwise.acceptance.generate import generate
 from plantwise.acceptance.instance import AcceptanceInstance
 from plantwise.acceptance.plan import AcceptancePlan, load_plan
-from plantwise.acceptance.solve import solve
+from plantwise.acceptance.methods import solve
 from plantwise.acceptance.verify import AGENTS, AcceptanceVerification, verify
 from plantwise.core.options import SolveOptions
 

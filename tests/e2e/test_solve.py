@@ -23,7 +23,7 @@ from plantwise.e2e.evaluate import simulate
 from plantwise.e2e.generate import generate
 from plantwise.e2e.instance import E2EInstance, from_frames
 from plantwise.e2e.plan import plan_from_arrays
-from plantwise.e2e.solve import METHODS, E2EResult, lp_bound, solve
+from plantwise.e2e.methods import METHODS, E2EResult, lp_bound, solve
 from plantwise.e2e.verify import verify
 from plantwise.meta import GAParams, PSOParams
 

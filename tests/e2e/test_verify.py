@@ -20,7 +20,7 @@ from plantwise.e2e.evaluate import simulate
 from plantwise.e2e.generate import generate
 from plantwise.e2e.instance import E2EInstance
 from plantwise.e2e.plan import E2EPlan, load_plan, plan_from_arrays
-from plantwise.e2e.solve import solve
+from plantwise.e2e.methods import solve
 from plantwise.e2e.verify import verify
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]

@@ -32,7 +32,7 @@ from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
 from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.plan import OffloadPlan
-from plantwise.offload.solve import solve
+from plantwise.offload.methods import solve
 from plantwise.offload.verify import verify
 
 HORIZON = 8

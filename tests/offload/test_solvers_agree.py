@@ -16,7 +16,7 @@ from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
 from plantwise.offload.generate import generate
 from plantwise.offload.instance import OffloadInstance
-from plantwise.offload.solve import OffloadResult, solve
+from plantwise.offload.methods import OffloadResult, solve
 from plantwise.offload.verify import verify
 
 PROVE = SolveOptions(time_limit=60, mip_gap=0)

@@ -18,7 +18,7 @@ from plantwise.core.options import SolveOptions
 from plantwise.offload.generate import generate, generate_with_witness
 from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.plan import OffloadPlan, load_plan
-from plantwise.offload.solve import solve
+from plantwise.offload.methods import solve
 from plantwise.offload.verify import verify
 
 MODES = ("sS", "free")

@@ -15,7 +15,7 @@ import pytest
 from plantwise.core.options import SolveOptions
 from plantwise.schedule.generate import document_scenario
 from plantwise.schedule.instance import ScheduleInstance
-from plantwise.schedule.solve import ScheduleResult, solve
+from plantwise.schedule.methods import ScheduleResult, solve
 
 BENCHMARKS = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
 SCENARIO_TIME_LIMIT = 30.0

@@ -22,7 +22,7 @@ from plantwise.schedule.expand import build_shop, default_jobs, epq
 from plantwise.schedule.generate import document_scenario, large
 from plantwise.schedule.instance import ScheduleInstance, load
 from plantwise.schedule.plan import SchedulePlan, load_plan
-from plantwise.schedule.solve import solve
+from plantwise.schedule.methods import solve
 from plantwise.schedule.verify import inventory_frame, verify
 
 runner = CliRunner()

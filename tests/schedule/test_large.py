@@ -11,7 +11,7 @@ from plantwise.schedule.generate import document_scenario, large
 from plantwise.schedule.large import capacity_free_bound, constructive, good_costs, solve_large
 from plantwise.schedule.model import solve_cpsat
 from plantwise.schedule.plan import SchedulePlan
-from plantwise.schedule.solve import schedule_frame, solve
+from plantwise.schedule.methods import schedule_frame, solve
 from plantwise.schedule.verify import inventory_frame, verify, verify_shop
 
 

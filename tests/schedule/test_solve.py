@@ -17,7 +17,7 @@ from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
 from plantwise.schedule.generate import SCENARIOS, document_scenario
 from plantwise.schedule.shop import Shop, read_hfs, read_jsplib
-from plantwise.schedule.solve import solve
+from plantwise.schedule.methods import solve
 from plantwise.schedule.verify import verify
 
 SUMMARY_KEYS = {"status", "objective", "bound", "gap", "model_objective", "cost_breakdown", "jobs",

@@ -18,7 +18,7 @@ from plantwise.schedule.generate import document_scenario
 from plantwise.schedule.instance import MINUTES_PER_DAY, ScheduleInstance
 from plantwise.schedule.plan import SchedulePlan, load_plan
 from plantwise.schedule.shop import Shop, read_jsplib
-from plantwise.schedule.solve import solve
+from plantwise.schedule.methods import solve
 from plantwise.schedule.verify import verify
 
 Plant = tuple[ScheduleInstance, SchedulePlan]

@@ -62,6 +62,7 @@ from plantwise.acceptance.model import indices
 from plantwise.acceptance.plan import AcceptancePlan
 from plantwise.core.backends.highs import ReusableHighs
 from plantwise.core.executors import AgentPool
+from plantwise.core.interrupt import stop_requested
 from plantwise.core.linear import LinearModel
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import Progress
@@ -260,6 +261,9 @@ def solve_admm(inst: AcceptanceInstance, options: SolveOptions, settings: AdmmSe
             if options.time_limit is not None and time.perf_counter() - t0 > options.time_limit:
                 stop_reason = "time limit"
                 break
+            if stop_requested():
+                stop_reason = "interrupted"
+                break
         assert best is not None
         # publication: the game is over; each follower hands over its part of the chosen plan
         pool.phase = "publish"
@@ -305,6 +309,8 @@ def _inner_loop(pool: AgentPool, settings: AdmmSettings, targets: dict[str, np.n
     rows: list[dict[str, Any]] = []
     primal = dual = float("nan")
     for k in range(1, settings.max_inner + 1):
+        if stop_requested() and k > 1:
+            break
         args = {a: ({b: prices.get((a, b)) for b in _held(a)}, {b: targets.get(b) for b in _held(a)}, rho)
                 for a in FOLLOWERS}
         replies = pool.call("step", args)

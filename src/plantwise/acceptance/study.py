@@ -1,4 +1,4 @@
-"""The numerical experiments of document 003 (section 4), rebuilt on :func:`plantwise.acceptance.solve.solve`.
+"""The numerical experiments of document 003 (section 4), rebuilt on :func:`plantwise.acceptance.methods.solve`.
 
 One function per experiment; each writes CSV tables and one self-contained HTML report with its
 plotly figures into ``out_dir`` (created if missing), never prints, and returns its table:
@@ -40,9 +40,9 @@ from plotly.subplots import make_subplots
 
 from plantwise.acceptance.generate import generate
 from plantwise.acceptance.instance import AcceptanceInstance, load
+from plantwise.acceptance.methods import solve
 from plantwise.acceptance.model import AGENTS
 from plantwise.acceptance.plan import AcceptancePlan
-from plantwise.acceptance.solve import solve
 from plantwise.core.options import SolveOptions
 from plantwise.report import HtmlReport
 

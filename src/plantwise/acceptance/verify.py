@@ -71,6 +71,7 @@ from plantwise.acceptance.plan import (
     PURCHASES_SPEC,
     AcceptancePlan,
 )
+from plantwise.core.summary import lookup
 from plantwise.core.tables import TableSpec
 from plantwise.core.verification import COST_TOLERANCE, Verification
 
@@ -483,9 +484,12 @@ def verify(inst: AcceptanceInstance, plan: AcceptancePlan) -> AcceptanceVerifica
                           "inventory": inventory, "distribution": distribution}
     out.revenue = float((dlv * o["revenue"].to_numpy(float)).sum())
     summary = plan.summary if isinstance(plan.summary, dict) else {}
-    _reported_number(report, "profit", summary.get("profit"), out.profit)
-    _reported_number(report, "revenue", summary.get("revenue"), out.revenue)
-    agents = summary.get("cost_per_agent")
+    if not isinstance(plan.summary, dict):
+        report("summary", f"summary.json holds {type(plan.summary).__name__}, not an object of the plan's figures")
+    _reported_number(report, "objective (profit)", summary.get("objective"), out.profit)
+    _reported_number(report, "profit", lookup(summary, "profit"), out.profit)
+    _reported_number(report, "revenue", lookup(summary, "revenue"), out.revenue)
+    agents = lookup(summary, "cost_per_agent")
     if agents is not None:
         if not isinstance(agents, dict):
             report("cost", f"reported cost_per_agent {agents!r} is not a mapping of agent to cost")

@@ -17,18 +17,20 @@ class SolveStatus(enum.StrEnum):
     ``FEASIBLE``: a plan exists, optimality not proven within the limits.
     ``INFEASIBLE``: proven that no plan exists.
     ``NO_SOLUTION``: limits reached before any plan was found.
-    ``ERROR``: the solver failed.
+    ``INTERRUPTED``: stopped by SIGINT/SIGTERM; the best plan found so far is kept.
+    ``ERROR``: the solver failed (or a plan failed its verification).
     """
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
     INFEASIBLE = "infeasible"
     NO_SOLUTION = "no_solution"
+    INTERRUPTED = "interrupted"
     ERROR = "error"
 
     @property
     def has_solution(self) -> bool:
-        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE, SolveStatus.INTERRUPTED)
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 COST_TOLERANCE = 1e-6  # relative difference allowed between a reported and a recomputed cost
 
 
+class VerificationFailed(RuntimeError):
+    """A method produced a plan that the independent verifier rejects (a bug, never a result)."""
+
+
 @dataclass(frozen=True)
 class Violation:
     """One broken rule: its family (e.g. ``line hours``) and what exactly is wrong."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from plantwise.core.backends import get_backend
+from plantwise.core.interrupt import stop_requested
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveResult, SolveStatus
 from plantwise.e2e.instance import E2EInstance
@@ -178,7 +179,7 @@ def lp_dive(em: E2EModel, options: SolveOptions, deadline: float | None) -> tupl
             break
         share = np.where(moq > 0, prod / np.maximum(moq, 1e-12), yval)
         # out of time: round every lot still free at once, so the dive still ends with a plan
-        hurry = deadline is not None and time.perf_counter() > deadline
+        hurry = (deadline is not None and time.perf_counter() > deadline) or stop_requested()
         idx = np.flatnonzero((free if hurry else violated).ravel())
         clear = np.abs(share.ravel()[idx] - ROUND_UP_SHARE)
         count = idx.size if hurry else max(1, int(DIVE_FIX_SHARE * idx.size))

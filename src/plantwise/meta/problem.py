@@ -197,6 +197,8 @@ def run_pymoo(
     """
     from pymoo.termination.max_gen import MaximumGenerationTermination
 
+    from plantwise.core.interrupt import stop_requested
+
     if generations < 0:
         raise ValueError(f"generations must be >= 0, got {generations}")
     if time_limit is not None and time_limit < 0:
@@ -209,6 +211,9 @@ def run_pymoo(
     while algorithm.has_next():
         if history and time_limit is not None and clock.elapsed() >= time_limit:
             stopped_by = "time_limit"
+            break
+        if history and stop_requested():
+            stopped_by = "interrupted"
             break
         algorithm.next()
         if algorithm.opt is None or len(algorithm.opt) == 0:  # pragma: no cover - defensive

@@ -25,6 +25,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from plantwise.core.backends import get_backend
+from plantwise.core.interrupt import stop_requested
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
 from plantwise.offload.instance import OffloadInstance
@@ -280,7 +281,7 @@ def improve(
     half_width = 6
     while True:
         remaining = options.remaining(time.perf_counter() - t0)
-        if remaining is not None and remaining < 0.5:
+        if (remaining is not None and remaining < 0.5) or stop_requested():
             break
         kind = kinds[stats.iterations % len(kinds)]
         starts = full.start[current]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from plantwise.core.summary import lookup
 from plantwise.core.verification import COST_TOLERANCE, Violation  # noqa: F401  (re-exported)
 from plantwise.core.verification import Verification as BaseVerification
 from plantwise.offload.instance import OffloadInstance
@@ -64,7 +65,7 @@ def verify(
 ) -> Verification:
     """Check every constraint and recompute the cost; ``objective`` (if given, else the
     plan summary's) must match the recomputed cost."""
-    mode = mode or str(plan.summary.get("replenishment", inst.replenishment))
+    mode = mode or str(lookup(plan.summary, "replenishment", None) or inst.replenishment)
     out = Verification()
     J, N, T, I = inst.num_sites, inst.num_parts, inst.horizon, inst.num_orders
     V = len(inst.product_types)

@@ -44,14 +44,15 @@ import time
 
 import numpy as np
 
+from plantwise.core.interrupt import stop_requested
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus, relative_gap
 from plantwise.schedule.expand import build_shop, default_jobs, lead_times, reorder_points, static_reorder_points
 from plantwise.schedule.instance import ScheduleInstance
+from plantwise.schedule.methods import ScheduleResult, schedule_frame
 from plantwise.schedule.model import Schedule, solve_cpsat
 from plantwise.schedule.plan import SchedulePlan
 from plantwise.schedule.shop import Inventory, Shop
-from plantwise.schedule.solve import ScheduleResult, schedule_frame
 
 MOVES_PER_SECOND = 0.85  # LNS moves per second of time limit (a 0.5-unit move takes ~1 s here)
 LOOKBACK_DAYS = (1, 2, 3, 5, 10)  # release leads (working days before the ideal period) the constructive tries
@@ -335,7 +336,7 @@ def lns(inst: ScheduleInstance, shop: Shop, jobs: list[tuple[int, float, bool]],
     size, step_limit = 8, 0.5
     while len(history) < max_moves:
         left = deadline - time.perf_counter()
-        if left < 1.0:
+        if left < 1.0 or stop_requested():
             break
         goods = _neighbourhood(shop, current, costs, good_bound, jobs_of, alts, size, rng)
         count = len(goods)

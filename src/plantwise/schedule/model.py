@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from plantwise.core.interrupt import stop_hook, stop_requested
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import Progress, SolveStatus
 from plantwise.schedule.shop import Shop
@@ -244,7 +245,10 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
                 report(Progress(time.perf_counter() - t1, value, bound))
 
         callback = _Progress()
-    raw_status = solver.solve(m, callback)
+    if stop_requested():
+        solver.parameters.max_time_in_seconds = 0.01
+    with stop_hook(solver.stop_search):
+        raw_status = solver.solve(m, callback)
     status = _STATUS.get(raw_status, SolveStatus.ERROR)
     solve_seconds = time.perf_counter() - t1
     if not status.has_solution:

@@ -9,8 +9,8 @@ import pandas as pd
 
 from plantwise.core.options import SolveOptions
 from plantwise.schedule.generate import SCENARIOS, document_scenario
+from plantwise.schedule.methods import solve
 from plantwise.schedule.report import write_report, write_scenarios_report
-from plantwise.schedule.solve import solve
 from plantwise.schedule.verify import verify
 
 # the document's table: (cost, jobs, amount produced, reorder point, average lead time, minutes, MIP gap)
@@ -43,7 +43,7 @@ def run_scenarios(out_dir: str | Path, options: SolveOptions) -> tuple[pd.DataFr
         result.plan.summary = s
         plan_dir = out_dir / f"scenario-{n}" / "plan"
         result.plan.save(plan_dir)
-        write_report(result.plan, plan_dir, title=inst.name, breaks=inst.calendar.breaks())
+        write_report(inst, result.plan, plan_dir)
         check = verify(inst, result.plan)
         ok = ok and check.ok
         jobs = int(s["jobs"])  # type: ignore[call-overload]

@@ -32,7 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from plantwise.core.summary import lookup
 from plantwise.core.verification import Verification, check_reported_cost
+from plantwise.schedule.model import OBJECTIVES
 from plantwise.schedule.plan import SchedulePlan
 from plantwise.schedule.shop import Shop
 
@@ -275,7 +277,11 @@ def verify(instance: object, plan: SchedulePlan, objective: str | None = None) -
     """Verify ``plan`` against a document-002 instance or a bare shop (benchmark formats)."""
     from plantwise.schedule.instance import ScheduleInstance
 
-    objective = objective or str(plan.summary.get("objective_name", "cost"))
+    objective = objective or str(lookup(plan.summary, "objective_name", "cost"))
+    if objective not in OBJECTIVES:
+        out = ScheduleVerification()
+        out.add("summary", f"objective_name {objective!r} is not one of {', '.join(OBJECTIVES)}")
+        return out
     if isinstance(instance, Shop):
         return verify_shop(instance, plan, objective)
     assert isinstance(instance, ScheduleInstance)

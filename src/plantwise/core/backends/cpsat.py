@@ -12,6 +12,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from plantwise.core.backends.base import Backend, BackendUnavailable, ProgressThrottle
+from plantwise.core.interrupt import stop_hook, stop_requested
 from plantwise.core.linear import LinearModel
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveResult, SolveStatus
@@ -95,7 +96,10 @@ class CpSatBackend(Backend):
                 )
 
         t1 = time.perf_counter()
-        status = solver.solve(m, _Callback() if options.progress else None)
+        if stop_requested():
+            solver.parameters.max_time_in_seconds = 0.01
+        with stop_hook(solver.stop_search):
+            status = solver.solve(m, _Callback() if options.progress else None)
         solve_seconds = time.perf_counter() - t1
         mapping = {
             cp_model.OPTIMAL: SolveStatus.OPTIMAL,

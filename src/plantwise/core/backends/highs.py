@@ -8,6 +8,7 @@ import highspy
 import numpy as np
 
 from plantwise.core.backends.base import Backend, ProgressThrottle
+from plantwise.core.interrupt import highs_interrupt
 from plantwise.core.linear import LinearModel
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveResult, SolveStatus
@@ -59,6 +60,9 @@ class HighsBackend(Backend):
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.passModel(lp)
+        # SIGINT/SIGTERM (plantwise.core.interrupt) stop any solve; the incumbent is kept
+        for callback in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+            callback.subscribe(highs_interrupt)
         return h
 
     def solve(

@@ -24,8 +24,10 @@ import numpy as np
 
 from plantwise import __version__
 from plantwise.core.backends import get_backend
+from plantwise.core.interrupt import stop_requested
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveResult, SolveStatus, relative_gap
+from plantwise.core.verification import VerificationFailed
 from plantwise.offload.heuristics import construct, improve
 from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.model import OffloadModel, build_model
@@ -37,10 +39,6 @@ BASELINE_SHARE = 0.2  # of the time limit, spent on the baseline
 MIP_SHARE = 0.65  # of a HiGHS solve's time, before fix-and-optimise polishes the incumbent
 LP_SHARE = 0.25  # at most, for the LP relaxation that guides the constructive heuristic
 POLISH_SHARE = 0.1  # for re-optimising the first plan's purchases and transshipments
-
-
-class VerificationFailed(RuntimeError):
-    """A solver returned a plan that the independent verifier rejects (a bug)."""
 
 
 @dataclass
@@ -292,7 +290,12 @@ def solve(
                 raise VerificationFailed("baseline: " + "; ".join(str(v) for v in base_check.violations[:10]))
             base_breakdown = base_check.cost_breakdown
         main_options = options.with_(time_limit=options.remaining(time.perf_counter() - t0))
-    model, res, timings = _solve_one(inst, mode, _backend_name(method), main_options, None)
+    if base_res is not None and base_res.status.has_solution and stop_requested():
+        # interrupted during the baseline: its plan is the best one found, keep it
+        model, res, timings = base_model, base_res, {"baseline": time.perf_counter() - t0}
+        res.message = "interrupted while solving the baseline: the plan keeps every order at its initial site"
+    else:
+        model, res, timings = _solve_one(inst, mode, _backend_name(method), main_options, None)
     elapsed = time.perf_counter() - t0
 
     summary: dict[str, object] = {

@@ -27,7 +27,7 @@ from plantwise.core.backends import get_backend
 from plantwise.core.executors import Executor
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveResult, SolveStatus, relative_gap
-from plantwise.core.verification import Verification
+from plantwise.core.verification import Verification, VerificationFailed
 from plantwise.e2e.configurator import ConfiguratorParams, configure
 from plantwise.e2e.evaluate import simulate
 from plantwise.e2e.exact import solve_exact
@@ -37,10 +37,6 @@ from plantwise.e2e.plan import E2EPlan, plan_from_arrays
 from plantwise.e2e.verify import verify
 
 METHODS = ("exact", "decomposed", "configurator", "ga", "pso")
-
-
-class VerificationFailed(RuntimeError):
-    """A method returned a plan that the independent verifier rejects (a bug)."""
 
 
 @dataclass

@@ -1,0 +1,370 @@
+"""ONE factory builds ``generate``, ``solve``, ``verify``, ``report`` and ``schema`` for every
+registered family. Method options are generated from each method's params dataclass and the
+generator's options from the family's generate dataclass (:func:`plantwise.core.family.param`
+gives help, unit, choices and minimum), so each option is declared once."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import inspect
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from plantwise.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INFEASIBLE,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_NO_PLAN,
+    EXIT_OK,
+    console,
+    fail,
+    input_error,
+    out,
+    print_summary,
+    print_verification,
+    progress_bar,
+)
+from plantwise.core.errors import InputErrors
+from plantwise.core.family import Family
+from plantwise.core.result import SolveStatus
+
+STATUS_EXIT = {
+    SolveStatus.OPTIMAL: EXIT_OK,
+    SolveStatus.FEASIBLE: EXIT_OK,
+    SolveStatus.INTERRUPTED: EXIT_INTERRUPTED,
+    SolveStatus.INFEASIBLE: EXIT_INFEASIBLE,
+    SolveStatus.NO_SOLUTION: EXIT_NO_PLAN,
+    SolveStatus.ERROR: EXIT_INTERNAL,
+}
+
+
+# ------------------------------------------------------------------ options from dataclasses
+def _option_help(f: dataclasses.Field[Any], with_default: bool) -> str:
+    meta = f.metadata
+    text = str(meta.get("help", f.name.replace("_", " ")))
+    if meta.get("unit"):
+        text += f" [{meta['unit']}]"
+    if with_default and f.default is not None and f.default is not dataclasses.MISSING:
+        text += f" (default: {f.default})"
+    return text
+
+
+def _choice_enum(name: str, choices: tuple[str, ...]) -> type[enum.Enum]:
+    return enum.Enum(name, {c.replace("-", "_"): c for c in choices}, type=str)  # type: ignore[return-value]
+
+
+def dataclass_parameters(cls: type, *, optional: bool, applies_to: dict[str, list[str]] | None = None,
+                         ) -> list[inspect.Parameter]:
+    """Typer parameters for the fields of dataclass ``cls``. With ``optional`` every default is
+    ``None`` (= not given), so a value is passed only when the user gave one."""
+    hints = typing.get_type_hints(cls)
+    params = []
+    for f in dataclasses.fields(cls):
+        base = hints[f.name]
+        args = [a for a in typing.get_args(base) if a is not type(None)]
+        if args and type(None) in typing.get_args(base):
+            base = args[0]
+        meta = f.metadata
+        if meta.get("choices"):
+            base = _choice_enum(f"{cls.__name__}_{f.name}", meta["choices"])
+        help_text = _option_help(f, with_default=optional)
+        if applies_to and f.name in applies_to:
+            help_text += f"; methods: {', '.join(applies_to[f.name])}"
+        decl = "--" + f.name.replace("_", "-")
+        kwargs: dict[str, Any] = {"help": help_text, "show_default": not optional}
+        if meta.get("minimum") is not None and base in (int, float):
+            kwargs["min"] = meta["minimum"]
+        if base is bool:
+            decl = f"{decl}/--no-{f.name.replace('_', '-')}"
+        annotation = Annotated[base | None if optional else base, typer.Option(decl, **kwargs)]
+        default = None if optional else f.default
+        if isinstance(default, str) and meta.get("choices"):
+            default = base(default)  # type: ignore[operator]
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=annotation))
+    return params
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _with_signature(fn: Callable[..., Any], params: list[inspect.Parameter]) -> Callable[..., Any]:
+    fn.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    fn.__annotations__ = {}
+    return fn
+
+
+# ------------------------------------------------------------------ shared command options
+def _positional(name: str, help_text: str, kind: type = Path) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                             annotation=Annotated[kind, typer.Argument(help=help_text)])
+
+
+def _option(name: str, kind: Any, default: Any, *decls: str, **kwargs: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=Annotated[kind, typer.Option(*decls, **kwargs)])
+
+
+def _format_option(family: Family) -> list[inspect.Parameter]:
+    if not family.formats:
+        return []
+    names = tuple(dict.fromkeys([family.name, *family.formats]))
+    fmt_enum = _choice_enum(f"{family.name}_format", names)
+    return [_option("fmt", fmt_enum, fmt_enum(family.name), "--format",
+                    help="input format: the native CSV folder / workbook, or a benchmark file format")]
+
+
+def load_instance(family: Family, path: Path, fmt: Any = None) -> Any:
+    """Load an instance or exit 2 with every defect listed."""
+    try:
+        return family.read(path, _plain(fmt))
+    except InputErrors as exc:
+        raise input_error(exc) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{path}: cannot be read ({exc})") from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+# ------------------------------------------------------------------ the family app
+def family_app(family: Family) -> typer.Typer:
+    """The ``plantwise <family>`` command group: generate, solve, verify, report, schema."""
+    app = typer.Typer(help=f"{family.title} (document {family.document}).", no_args_is_help=True)
+    app.command("generate", help=_generate_help(family))(_generate_command(family))
+    app.command("solve", help=_solve_help(family))(_solve_command(family))
+    app.command("verify", help="Check a plan folder against the instance — every constraint and the "
+                               "recomputed objective — from the files alone.")(_verify_command(family))
+    app.command("report", help="(Re)write report.html of a plan folder.")(_report_command(family))
+    app.command("schema", help="Print the input tables (columns, kinds, units, meaning) and scalar "
+                               "settings.")(_schema_command(family))
+    return app
+
+
+def _generate_help(family: Family) -> str:
+    return (family.generate_params.__doc__ or "Write a generated instance.").splitlines()[0].replace(
+        "Options of ``plantwise", "Write a seeded instance (``plantwise").rstrip(".") + ")."
+
+
+def _generate_command(family: Family) -> Callable[..., None]:
+    def generate_cmd(out_dir: Path, **options: Any) -> None:
+        values = {k: _plain(v) for k, v in options.items()}
+        if out_dir.exists() and not out_dir.is_dir() and out_dir.suffix.lower() != ".xlsx":
+            raise fail(f"{out_dir} is a file, not a folder")
+        try:
+            inst = family.generate(family.generate_params(**values))
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        inst.save(out_dir)
+        describe = inst.describe() if hasattr(inst, "describe") else str(getattr(inst, "name", ""))
+        out.print(f"wrote {describe} to {out_dir}")
+
+    params = [_positional("out_dir", "folder to write (or a .xlsx file)")]
+    params += dataclass_parameters(family.generate_params, optional=False)
+    return _with_signature(generate_cmd, params)
+
+
+def _method_fields(family: Family) -> tuple[type | None, dict[str, list[str]]]:
+    """One dataclass holding every method parameter of the family (for the CLI), and which
+    methods take each."""
+    fields: dict[str, dataclasses.Field[Any]] = {}
+    applies: dict[str, list[str]] = {}
+    owners: dict[str, type] = {}
+    for m in family.methods.values():
+        for f in dataclasses.fields(m.params_type):
+            applies.setdefault(f.name, []).append(m.name)
+            if f.name not in fields:
+                fields[f.name] = f
+                owners[f.name] = m.params_type
+    if not fields:
+        return None, applies
+    specs = []
+    for name, f in fields.items():
+        hint = typing.get_type_hints(owners[name])[name]
+        specs.append((name, hint, dataclasses.field(default=f.default, metadata=f.metadata)))
+    return dataclasses.make_dataclass(f"{family.name}_method_options", specs, frozen=True), applies
+
+
+def _solve_help(family: Family) -> str:
+    lines = [f"Solve an instance; writes the plan folder ({', '.join(family.plan_files)}, report.html).",
+             "", "Methods:"]
+    if family.choose_method:
+        lines.append("  auto: picks a method for the instance (the summary's method_choice says which)")
+    for m in family.methods.values():
+        lines.append(f"  {m.name}: {m.doc}")
+    lines += ["", "Exit codes: 0 plan found, 2 bad input, 3 infeasible, 4 no plan in the limits, "
+                  "130 interrupted (best plan written), 70 internal error."]
+    return "\n\n".join(["\n".join(lines[:1]), "\n".join(lines[2:])])
+
+
+def _solve_command(family: Family) -> Callable[..., None]:
+    option_type, applies = _method_fields(family)
+    method_enum = _choice_enum(f"{family.name}_method", tuple(family.method_names()))
+
+    def solve_cmd(instance: Path, out_dir: Path, method: Any, time_limit: float, mip_gap: float, threads: int,
+                  seed: int, report: bool, quiet: bool, fmt: Any = None, **method_options: Any) -> None:
+        inst = load_instance(family, instance, fmt)
+        given = {k: _plain(v) for k, v in method_options.items() if v is not None}
+        raise typer.Exit(solve_and_write(family, inst, instance, out_dir, _plain(method), given,
+                                         time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
+                                         report=report, quiet=quiet, fmt=_plain(fmt) if fmt is not None else None))
+
+    params = [_positional("instance", "instance folder (CSV + instance.yaml) or .xlsx workbook, or a benchmark "
+                                      "file with --format")]
+    params += [
+        _option("out_dir", Path, Path("plan"), "--out", "-o",
+                help="plan folder to write (replaced whole; never the instance)"),
+        _option("method", method_enum, method_enum(family.default_method), "--method", "-m",
+                help="solution method (see above)"),
+        _option("time_limit", float, 60.0, "--time-limit", "-t", min=0.1,
+                help="wall-clock seconds for the whole solve [s]; a timed-out search depends on machine load"),
+        _option("mip_gap", float, 1e-4, "--mip-gap", min=0.0,
+                help="relative gap |objective - bound| / |objective| at which a proof of optimality stops"),
+        _option("threads", int, 2, "--threads", min=1, help="solver threads (CPU cores) the method may use"),
+        _option("seed", int, 0, "--seed", help="seed of every random choice (same seed, same plan unless the "
+                                              "time limit cuts the search)"),
+        _option("report", bool, True, "--report/--no-report", help="write report.html"),
+        _option("quiet", bool, False, "--quiet", "-q", help="no progress bar and no summary table"),
+        *_format_option(family),
+    ]
+    if option_type is not None:
+        params += dataclass_parameters(option_type, optional=True, applies_to=applies)
+    return _with_signature(solve_cmd, params)
+
+
+def solve_and_write(family: Family, inst: Any, instance: Path, out_dir: Path, name: str, given: dict[str, Any], *,
+                    time_limit: float, mip_gap: float, threads: int, seed: int, report: bool, quiet: bool,
+                    fmt: str | None = None) -> int:
+    """Check ``--out``, solve with a progress bar, write the plan folder whole; return the exit code."""
+    from plantwise.core.pipeline import (
+        MethodNotApplicable,
+        OutputLocationError,
+        check_output,
+        reserve_output,
+        solve,
+    )
+
+    chosen = family.choose_method(inst)[0] if name == "auto" and family.choose_method else name
+    try:
+        takes = {f.name for f in dataclasses.fields(family.method(chosen).params_type)}
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    wrong = sorted(set(given) - takes)
+    if wrong:
+        opts = ", ".join("--" + w.replace("_", "-") for w in wrong)
+        raise fail(f"{opts}: not an option of method {chosen} (see plantwise {family.name} solve --help)")
+    try:
+        check_output(out_dir, [instance])
+        with reserve_output(out_dir), progress_bar(time_limit, quiet, family.sense) as progress:
+            solution = solve(family, inst, name, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                             seed=seed, progress=progress, params=given, input_format=fmt)
+            solution.save(out_dir, inst, report=report and solution.plan is not None, inputs=[instance],
+                          lock=False)
+    except OutputLocationError as exc:
+        raise fail(str(exc)) from None
+    except MethodNotApplicable as exc:
+        raise fail(str(exc), title="cannot solve") from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    return _report_solution(solution, out_dir, quiet)
+
+
+def _report_solution(solution: Any, out_dir: Path, quiet: bool) -> int:
+    summary = solution.summary
+    status = solution.status
+    code = STATUS_EXIT.get(status, EXIT_INTERNAL)
+    if status == SolveStatus.INTERRUPTED:
+        if solution.plan is not None:
+            console.print(f"[bold yellow]interrupted[/] ({summary.get('interrupted_by')}): the best plan found "
+                          f"is verified and written to {out_dir}", highlight=False)
+        else:
+            console.print(f"[bold yellow]interrupted[/] ({summary.get('interrupted_by')}) before any plan was "
+                          "found; nothing but summary.json written", highlight=False)
+        if not quiet and solution.plan is not None:
+            print_summary(summary)
+        return code
+    if status == SolveStatus.INFEASIBLE:
+        console.print("[bold red]infeasible[/]: no plan satisfies every constraint")
+        for line in summary.get("diagnosis", []):
+            console.print(f"  {line}", markup=False, highlight=False)
+        return code
+    if status == SolveStatus.NO_SOLUTION:
+        console.print(f"[bold yellow]no plan[/] within the limits ({summary.get('message') or 'no solution'}); "
+                      "try a longer --time-limit", highlight=False)
+        return code
+    if status == SolveStatus.ERROR:
+        console.print(f"[bold red]internal error[/]: {summary.get('message') or 'the method failed'}",
+                      highlight=False, markup=False)
+        return code
+    if not quiet:
+        print_summary(summary)
+        out.print(f"plan written to {out_dir}")
+    return code
+
+
+def _verify_command(family: Family) -> Callable[..., None]:
+    def verify_cmd(instance: Path, plan_dir: Path, fmt: Any = None) -> None:
+        from plantwise.core.pipeline import ChecksumMismatch, verify_folder
+
+        inst = load_instance(family, instance, fmt)
+        try:
+            result = verify_folder(family, inst, plan_dir)
+        except ChecksumMismatch as exc:
+            raise fail(str(exc), title="wrong instance") from None
+        except InputErrors as exc:
+            raise input_error(exc) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"{plan_dir}: cannot be read ({exc})") from None
+        if result.objective is not None:
+            name = "profit" if family.sense == "max" else "objective"
+            out.print(f"recomputed {name}: {result.objective:,.6g}", highlight=False)
+        raise typer.Exit(print_verification(result.verification))
+
+    params = [_positional("instance", "instance folder, workbook or benchmark file"),
+              _positional("plan_dir", "plan folder"), *_format_option(family)]
+    return _with_signature(verify_cmd, params)
+
+
+def _report_command(family: Family) -> Callable[..., None]:
+    def report_cmd(instance: Path, plan_dir: Path, fmt: Any = None) -> None:
+        inst = load_instance(family, instance, fmt)
+        try:
+            plan = family.load_plan(plan_dir)
+        except InputErrors as exc:
+            raise input_error(exc) from None
+        out.print(f"wrote {family.write_report(inst, plan, plan_dir)}")
+
+    params = [_positional("instance", "instance folder, workbook or benchmark file"),
+              _positional("plan_dir", "plan folder"), *_format_option(family)]
+    return _with_signature(report_cmd, params)
+
+
+def _schema_command(family: Family) -> Callable[..., None]:
+    def schema_cmd() -> None:
+        out.print(schema_text(family), markup=False, highlight=False)
+
+    return _with_signature(schema_cmd, [])
+
+
+def schema_text(family: Family) -> str:
+    """The Markdown description of the family's input (tables, then scalar settings)."""
+    from plantwise.core import tables
+
+    describe = getattr(tables, "describe_schema", None)
+    if describe is not None:
+        return str(describe(family.input_specs, family.scalar_specs))
+    lines = []
+    for spec in family.input_specs:
+        lines.append(f"## {spec.filename}")
+        for c in spec.columns:
+            lines.append(f"- {c.name} ({c.kind}{', ' + c.unit if c.unit else ''}): {c.doc}")
+    return "\n".join(lines)
+
+
+__all__ = ["EXIT_BAD_INPUT", "family_app", "load_instance", "schema_text"]

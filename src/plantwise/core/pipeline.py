@@ -1,0 +1,461 @@
+"""ONE solve pipeline for every family: run a method, stop cleanly on interruption, verify the
+plan, build the summary, return a :class:`Solution`; write plan folders whole or not at all.
+
+::
+
+    sol = solve("offload", inst, "milp", time_limit=60)
+    sol.status, sol.objective, sol.bound, sol.gap, sol.verified
+    sol.save("plan", inst)        # atomic: a temporary folder beside it, then a rename
+
+Rules, the same for all families:
+
+* **Interruption.** SIGINT or SIGTERM during a method asks it to stop
+  (:mod:`plantwise.core.interrupt`); the best plan found is kept, verified like any other,
+  and reported with status ``interrupted``.
+* **Verification, always.** The family's independent verifier recomputes the objective and
+  checks every constraint from the instance and the plan alone; the summary's ``objective``
+  is the recomputed value. A plan that fails is reported with status ``error`` — never as a
+  success. A bound on the wrong side of the objective is a violation too.
+* **Honest status.** ``optimal`` only when the method proved it (within ``mip_gap``) and was
+  not interrupted.
+* **Writes.** :meth:`Solution.save` checks the output location first (:func:`check_output`:
+  never an input or a folder holding one, never a file or a folder that is not a plan
+  folder), writes into a temporary sibling and renames it into place, so a reused ``--out``
+  holds no stale file and a failed solve leaves only its ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plantwise import __version__
+from plantwise.core import interrupt
+from plantwise.core.errors import InputError, InputErrors
+from plantwise.core.family import Family, MethodOutput, get_family
+from plantwise.core.options import SolveOptions
+from plantwise.core.result import Progress, SolveStatus, relative_gap
+from plantwise.core.summary import SCHEMA_VERSION, dumps, json_safe
+from plantwise.core.verification import Verification, VerificationFailed
+
+BOUND_TOLERANCE = 1e-6  # relative slack allowed between a bound and the objective it bounds
+PLAN_STATUSES = (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE, SolveStatus.INTERRUPTED)
+
+
+class OutputLocationError(ValueError):
+    """The ``--out`` location cannot take a plan (checked before the solve starts)."""
+
+
+class MethodNotApplicable(ValueError):
+    """The method cannot run on this instance or on this machine (e.g. a missing solver)."""
+
+
+class ChecksumMismatch(ValueError):
+    """A plan checked against an instance other than the one it was made for."""
+
+
+@dataclass
+class Solution:
+    """The outcome of :func:`solve`: status, the verified plan (or ``None``), the summary."""
+
+    family: Family
+    status: SolveStatus
+    plan: Any | None
+    summary: dict[str, Any]
+    verification: Verification | None = None
+    history: Any | None = None
+
+    @property
+    def objective(self) -> float | None:
+        return self.summary.get("objective")
+
+    @property
+    def bound(self) -> float | None:
+        return self.summary.get("bound")
+
+    @property
+    def gap(self) -> float | None:
+        return self.summary.get("gap")
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.summary.get("verified"))
+
+    @property
+    def ok(self) -> bool:
+        """A plan exists and passed the verifier."""
+        return self.plan is not None and self.verified and self.status in PLAN_STATUSES
+
+    @property
+    def kpis(self) -> dict[str, Any]:
+        return self.summary.get("kpis", {})
+
+    def save(self, out: str | Path, instance: Any, report: bool = True, inputs: Iterable[str | Path] = (),
+             lock: bool = True) -> Path:
+        """Write the plan folder ``out`` atomically (see the module docstring); returns ``out``.
+
+        Without a plan, ``out`` holds only ``summary.json``. ``inputs`` are paths the write must
+        never touch (the instance). A report that fails is noted in the summary, not fatal.
+        """
+        out = Path(out)
+        check_output(out, inputs)
+        if not lock:  # the caller holds the lock (see reserve_output)
+            return self._write(out, instance, report)
+        with _OutputLock(out):
+            return self._write(out, instance, report)
+
+    def _write(self, out: Path, instance: Any, report: bool) -> Path:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            if self.plan is not None:
+                self.plan.summary = self.summary
+                self.plan.save(tmp)
+                if self.history is not None and len(self.history):
+                    self.history.to_csv(tmp / "history.csv", index=False)
+                if report:
+                    try:
+                        self.family.write_report(instance, self.plan, tmp)
+                    except Exception as exc:  # a report is a view; the verified plan stands
+                        self.summary.setdefault("details", {})["report_error"] = f"{type(exc).__name__}: {exc}"
+            (tmp / "summary.json").write_text(dumps(self.summary), encoding="utf-8")
+            _replace_folder(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+
+def _replace_folder(new: Path, target: Path) -> None:
+    """Put folder ``new`` at ``target``: two renames, so readers see the old or the new folder."""
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
+
+
+class _OutputLock:
+    """``.<name>.lock`` beside the output folder while a solve writes it: a second solve into
+    the same folder is refused instead of silently overwriting the first (stale locks of
+    processes that no longer run are taken over)."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out.parent / f".{out.name}.lock"
+
+    def __enter__(self) -> _OutputLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pid = _lock_pid(self.path)
+                if pid is not None and pid != os.getpid() and _alive(pid):
+                    raise OutputLocationError(
+                        f"{self.path.parent / self.path.name[1:-5]}: another solve (pid {pid}) is writing this "
+                        "plan folder; wait for it or choose another --out") from None
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            return self
+        raise OutputLocationError(f"cannot lock {self.path}")
+
+    def __exit__(self, *exc: object) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _lock_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reserve_output(out: str | Path) -> _OutputLock:
+    """Hold the output lock for the whole solve (the CLI takes it before solving)."""
+    return _OutputLock(Path(out))
+
+
+def check_output(out: str | Path, inputs: Iterable[str | Path] = ()) -> None:
+    """Raise :class:`OutputLocationError` unless a plan folder can be written at ``out``:
+    not an input nor inside one nor holding one, not a file, not under a file, in a
+    writable place, and either absent, empty or a plan folder (with ``summary.json``)."""
+    out = Path(out)
+    target = out.resolve()
+    for item in inputs:
+        p = Path(item).resolve()
+        if target == p or p in target.parents:
+            raise OutputLocationError(f"--out {out} is the input {item} or inside it: a plan never overwrites "
+                                      "its input; choose another folder")
+        if target in p.parents:
+            raise OutputLocationError(f"--out {out} holds the input {item}: writing the plan there would replace "
+                                      "it; choose another folder")
+    if target.exists() and not target.is_dir():
+        raise OutputLocationError(f"--out {out} is a file, not a folder")
+    parent = target
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputLocationError(f"--out {out} is under {parent}, which is a file")
+    if not os.access(parent if parent != target else target.parent, os.W_OK | os.X_OK):
+        raise OutputLocationError(f"--out {out}: {parent} is not writable")
+    if target.is_dir() and any(target.iterdir()) and not (target / "summary.json").exists():
+        raise OutputLocationError(f"--out {out} exists and is not a plan folder (no summary.json): plantwise "
+                                  "replaces a plan folder whole, so it will not write into other files; choose a "
+                                  "new or empty folder")
+
+
+def solve(family: Family | str, instance: Any, method: str | None = None, *,
+          time_limit: float | None = 60.0, mip_gap: float = 1e-4, threads: int = 2, seed: int = 0,
+          progress: Callable[[Progress], None] | None = None, log: bool = False,
+          options: SolveOptions | None = None, params: Mapping[str, Any] | None = None,
+          handle_signals: bool = True, input_format: str | None = None, **param_values: Any) -> Solution:
+    """Solve ``instance`` of ``family`` by ``method`` (``None``: the family's default; ``auto``
+    where the family offers it). Method parameters come as ``params`` or keyword arguments.
+
+    Raises :class:`MethodNotApplicable` when the method cannot run here, ``ValueError`` for an
+    unknown method or parameter; everything else ends in a :class:`Solution`.
+    """
+    fam = get_family(family) if isinstance(family, str) else family
+    name = method or fam.default_method
+    choice = None
+    if name == "auto":
+        if fam.choose_method is None:
+            raise ValueError(f"{fam.name} has no method 'auto'; choose one of {', '.join(fam.method_names())}")
+        name, choice = fam.choose_method(instance)
+    m = fam.method(name)
+    if m.applies is not None:
+        reason = m.applies(instance)
+        if reason:
+            raise MethodNotApplicable(reason)
+    values = dict(params or {}) | param_values
+    method_params = m.make_params(values)
+    if options is None:
+        if time_limit is not None and not (time_limit > 0 and math.isfinite(time_limit)):
+            raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
+        options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, progress=progress,
+                               log=log)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    interrupt.reset()
+    t0 = time.perf_counter()
+    from plantwise.core.backends import BackendUnavailable
+
+    try:
+        if handle_signals:
+            with interrupt.handle_signals():
+                output = m.run(instance, options, method_params)
+        else:
+            output = m.run(instance, options, method_params)
+    except BackendUnavailable as exc:
+        raise MethodNotApplicable(str(exc)) from None
+    except VerificationFailed as exc:
+        output = MethodOutput(SolveStatus.ERROR, None, message=f"a plan failed its verification (a bug): {exc}")
+    total = time.perf_counter() - t0
+    interrupted = interrupt.stop_requested()
+    return _finish(fam, instance, m.name, choice, method_params, options, output, started, total,
+                   interrupt.stop_reason() if interrupted else None, input_format)
+
+
+def _finish(fam: Family, instance: Any, method: str, choice: str | None, method_params: Any, options: SolveOptions,
+            out: MethodOutput, started: str, total: float, interrupted_by: str | None,
+            input_format: str | None) -> Solution:
+    status = out.status
+    plan = out.plan if status.has_solution or out.plan is not None else None
+    if plan is None and status.has_solution:
+        status = SolveStatus.ERROR
+    summary: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "family": fam.name,
+        "method": method,
+        "status": str(status),
+        "objective": _finite(out.objective) if plan is not None else None,
+        "sense": fam.sense,
+        "bound": _finite(out.bound),
+        "bound_source": out.bound_source,
+        "gap": None,
+        "verified": False,
+        "violations": [],
+        "input_checksum": fam.checksum(instance),
+        "instance": str(getattr(instance, "name", "")),
+        "plantwise_version": __version__,
+        "solver": out.solver,
+        "solver_version": out.solver_version,
+        "options": {"time_limit": options.time_limit, "mip_gap": options.mip_gap, "threads": options.threads,
+                    "seed": options.seed, "params": json_safe(dataclasses.asdict(method_params))},
+        "timings": {**{k: round(float(v), 4) for k, v in out.timings.items() if _finite(v) is not None},
+                    "total": round(total, 4)},
+        "started_at": started,
+        "cost_breakdown": {k: float(v) for k, v in out.cost_breakdown.items() if _finite(v) is not None},
+        "kpis": json_safe(out.kpis),
+        "details": json_safe(out.details),
+    }
+    if choice:
+        summary["method_choice"] = choice
+    if input_format:
+        summary["input_format"] = input_format
+    if out.message:
+        summary["message"] = out.message
+    if out.diagnosis:
+        summary["diagnosis"] = list(out.diagnosis)
+    if interrupted_by:
+        summary["interrupted_by"] = interrupted_by
+    verification = None
+    if plan is not None:
+        plan.summary = summary
+        verification = _verify(fam, instance, plan)
+        recomputed = fam_objective(fam, verification)
+        problems = [str(v) for v in verification.violations]
+        if recomputed is not None:
+            summary["objective"] = recomputed
+        if summary["objective"] is None:
+            problems.append("[cost] the method reported no finite objective")
+        problems += _bound_problems(fam, summary["objective"], summary["bound"])
+        summary["violations"] = problems[:50]
+        summary["verified"] = not problems
+        if problems:
+            status = SolveStatus.ERROR
+            summary["message"] = ("the plan failed its verification — a bug, please report it: "
+                                  + "; ".join(problems[:3]))
+        elif interrupted_by:
+            status = SolveStatus.INTERRUPTED
+        elif status == SolveStatus.OPTIMAL:
+            pass
+        else:
+            status = SolveStatus.FEASIBLE
+        summary["gap"] = relative_gap(summary["objective"], summary["bound"])
+        if status == SolveStatus.FEASIBLE and summary["gap"] is not None and summary["gap"] <= options.mip_gap:
+            status = SolveStatus.OPTIMAL  # a bound proves it (e.g. a heuristic that met its LP bound)
+    elif interrupted_by:
+        status = SolveStatus.INTERRUPTED
+        summary["message"] = "interrupted before any plan was found"
+    summary["status"] = str(status)
+    return Solution(fam, status, plan, summary, verification, out.history)
+
+
+def fam_objective(fam: Family, check: Verification) -> float | None:
+    """The objective the verifier recomputed, in the family's sense."""
+    for attr in ("objective_value", "profit"):
+        value = getattr(check, attr, None)
+        if value is not None:
+            return _finite(value)
+    return _finite(check.total_cost) if check.cost_breakdown else None
+
+
+def _verify(fam: Family, instance: Any, plan: Any) -> Verification:
+    try:
+        return fam.verify(instance, plan)
+    except Exception as exc:  # the verifier itself failed: the plan is not verified
+        check = Verification()
+        check.add("verifier", f"the verifier failed: {type(exc).__name__}: {exc}")
+        return check
+
+
+def _bound_problems(fam: Family, objective: float | None, bound: float | None) -> list[str]:
+    if objective is None or bound is None:
+        return []
+    slack = BOUND_TOLERANCE * max(1.0, abs(objective))
+    wrong = bound > objective + slack if fam.sense == "min" else bound < objective - slack
+    if wrong:
+        side = "above" if fam.sense == "min" else "below"
+        return [f"[bound] the reported bound {bound:,.6g} is {side} the plan's objective {objective:,.6g}"]
+    return []
+
+
+def _finite(value: object) -> float | None:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+# ---------------------------------------------------------------------------- verify a plan folder
+LEGACY_CHECKSUM_KEYS = ("input_checksum", "instance_checksum", "checksum")
+
+
+@dataclass
+class PlanCheck:
+    """The verdict on a plan folder: the verification and what the summary itself gets wrong."""
+
+    verification: Verification
+    summary: dict[str, Any] = field(default_factory=dict)
+    objective: float | None = None
+
+
+def verify_folder(family: Family | str, instance: Any, plan_dir: str | Path) -> PlanCheck:
+    """Check the plan in ``plan_dir`` against ``instance`` from the files alone.
+
+    The summary comes first: it must be a JSON object, made for this instance (its
+    ``input_checksum``; a mismatch raises :class:`ChecksumMismatch`), with a plan status
+    and a numeric objective (else a violation, never a skip). Then the family's verifier.
+    """
+    fam = get_family(family) if isinstance(family, str) else family
+    plan_dir = Path(plan_dir)
+    summary = _read_summary_object(plan_dir)
+    expected = fam.checksum(instance)
+    claimed = next((summary[k] for k in LEGACY_CHECKSUM_KEYS if k in summary), None)
+    if claimed is not None and str(claimed) != expected:
+        raise ChecksumMismatch(f"{plan_dir}/summary.json: the plan was made for another instance "
+                               f"(input_checksum {claimed}, this instance has {expected})")
+    plan = fam.load_plan(plan_dir)
+    check = _verify(fam, instance, plan)
+    status = summary.get("status")
+    if status is not None and str(status) not in [str(s) for s in PLAN_STATUSES]:
+        check.add("summary", f"status {status!r} is not a plan status (optimal, feasible, interrupted)")
+    if "objective" not in summary or summary.get("objective") is None:
+        check.add("cost", "summary.json has no objective: the plan's cost cannot be checked")
+    elif _finite(summary.get("objective")) is None:
+        check.add("cost", f"summary.json's objective {summary.get('objective')!r} is not a finite number")
+    if claimed is None:
+        check.add("summary", "summary.json has no input_checksum: cannot tell which instance the plan is for")
+    objective = fam_objective(fam, check)
+    for problem in _bound_problems(fam, _finite(summary.get("objective")), _finite(summary.get("bound"))):
+        check.add("bound", problem.removeprefix("[bound] "))
+    return PlanCheck(check, summary, objective)
+
+
+def _read_summary_object(plan_dir: Path) -> dict[str, Any]:
+    import json
+
+    path = plan_dir / "summary.json"
+    if not plan_dir.is_dir():
+        raise InputErrors([InputError(str(plan_dir), None, None, "no such plan folder")])
+    if not path.exists():
+        raise InputErrors([InputError(f"{plan_dir.name}/summary.json", None, None, "file missing in the plan folder")])
+    if not path.is_file():
+        raise InputErrors([InputError(f"{plan_dir.name}/summary.json", None, None, "is not a file")])
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputErrors([InputError("summary.json", None, None, f"not UTF-8 text ({exc.reason} at byte "
+                                                                  f"{exc.start})")]) from None
+    except json.JSONDecodeError as exc:
+        raise InputErrors([InputError("summary.json", exc.lineno, None, f"invalid JSON: {exc.msg}")]) from None
+    if not isinstance(data, dict):
+        raise InputErrors([InputError("summary.json", None, None,
+                                      f"expected a JSON object, found {type(data).__name__}")])
+    return data

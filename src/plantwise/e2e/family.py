@@ -1,0 +1,119 @@
+"""The e2e family on the shared contract (:mod:`plantwise.core.family`): document 001."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from plantwise.core.family import Family, Method, MethodOutput, NoParams, output_from_summary, param, register
+from plantwise.core.options import SolveOptions
+
+KPI_KEYS = ("produced_units", "shipped_units", "transferred_units", "stockout_unit_days", "phase")
+EXECUTORS = ("serial", "process", "ray")
+
+
+@dataclass(frozen=True)
+class MetaParams:
+    """Parameters of the metaheuristic methods (configurator, ga, pso)."""
+
+    executor: str = param("serial", "where the per-plant GA/PSO runs go", choices=EXECUTORS)
+    workers: int = param(2, "processes (process) or CPUs (ray) of the executor", minimum=1)
+
+
+@dataclass(frozen=True)
+class E2EGenerate:
+    """Options of ``plantwise e2e generate``."""
+
+    scenario: int = param(1, "the document's scenario 1, 2 or 3", minimum=1)
+    seed: int = param(1, "random seed")
+    skus: int | None = param(None, "plant A's SKU count (default 200; B keeps 170/200)", unit="SKUs", minimum=1)
+
+
+def _generate(p: E2EGenerate) -> Any:
+    from plantwise.e2e.generate import generate
+
+    if p.scenario not in (1, 2, 3):
+        raise ValueError(f"scenario must be 1, 2 or 3, got {p.scenario}")
+    return generate(p.scenario, p.seed, p.skus)
+
+
+def _runner(method: str) -> Any:
+    def run(inst: Any, options: SolveOptions, params: Any) -> MethodOutput:
+        from plantwise.core.executors import get_executor
+        from plantwise.e2e.methods import solve
+
+        executor_name = getattr(params, "executor", "serial")
+        with get_executor(executor_name, workers=getattr(params, "workers", 2)) as executor:
+            result = solve(inst, method, options, executor=executor)
+        return output_from_summary(result.plan, dict(result.summary), KPI_KEYS, status=result.status)
+
+    return run
+
+
+def _verify(inst: Any, plan: Any) -> Any:
+    from plantwise.e2e.verify import verify
+
+    return verify(inst, plan)
+
+
+def _report(inst: Any, plan: Any, folder: Path) -> Path:
+    from plantwise.e2e.report import write_report
+
+    return write_report(inst, plan, folder)
+
+
+def _load(path: Path) -> Any:
+    from plantwise.e2e.instance import load
+
+    return load(path)
+
+
+def _load_plan(path: Path) -> Any:
+    from plantwise.e2e.plan import load_plan
+
+    return load_plan(path)
+
+
+def _trigeiro(path: Path) -> Any:
+    from plantwise.e2e.trigeiro import read_trigeiro
+
+    return read_trigeiro(path)
+
+
+def _specs() -> tuple[Any, Any]:
+    from plantwise.e2e import instance
+
+    return instance.SPECS, getattr(instance, "SCALAR_SPECS", ())
+
+
+_input_specs, _scalar_specs = _specs()
+
+FAMILY = register(Family(
+    name="e2e",
+    document="001",
+    title="Production + distribution planning with inter-plant transfer",
+    sense="min",
+    load=_load,
+    load_plan=_load_plan,
+    verify=_verify,
+    write_report=_report,
+    generate=_generate,
+    generate_params=E2EGenerate,
+    checksum=lambda inst: inst.checksum(),
+    methods={
+        "exact": Method("exact", _runner("exact"), "the integrated MILP: LP relaxation, LP dive, HiGHS warm-started"),
+        "decomposed": Method("decomposed", _runner("decomposed"), "the document's decomposition solved exactly: "
+                             "production MILP first, then distribution (LP)", NoParams, proves_bound=False),
+        "configurator": Method("configurator", _runner("configurator"), "the document's three-phase GA/PSO "
+                               "configurator (Figure 7)", MetaParams, proves_bound=False),
+        "ga": Method("ga", _runner("ga"), "GA alone over the joint problem", MetaParams, proves_bound=False),
+        "pso": Method("pso", _runner("pso"), "PSO alone over the joint problem", MetaParams, proves_bound=False),
+    },
+    default_method="exact",
+    input_specs=_input_specs,
+    scalar_specs=_scalar_specs,
+    formats={"trigeiro": _trigeiro},
+    plan_files=("production.csv", "shipments.csv", "transfers.csv", "plant_inventory.csv", "dc_inventory.csv",
+                "summary.json"),
+))

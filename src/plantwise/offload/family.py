@@ -1,0 +1,134 @@
+"""The offload family on the shared contract (:mod:`plantwise.core.family`): document 000."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from plantwise.core.family import Family, Method, MethodOutput, output_from_summary, param, register
+from plantwise.core.options import SolveOptions
+
+KPI_KEYS = ("replenishment", "baseline_cost", "baseline_status", "baseline_bound", "baseline_gap", "saving_pct",
+            "offloaded_orders", "orders_per_site", "transshipment_periods", "transshipped_units")
+
+
+@dataclass(frozen=True)
+class OffloadParams:
+    """Parameters every offload method takes."""
+
+    replenishment: str | None = param(None, "replenishment rule: sS (the document's) or free (default: the "
+                                            "instance's)", choices=("sS", "free"))
+    baseline: bool = param(True, "also solve the initial-assignment baseline (20 % of the time) to report the "
+                                 "saving of offloading")
+
+
+@dataclass(frozen=True)
+class OffloadGenerate:
+    """Options of ``plantwise offload generate``."""
+
+    orders: int = param(100, "number of orders", unit="orders", minimum=1)
+    seed: int = param(1, "random seed of the generator")
+    horizon: int = param(50, "planning horizon T", unit="periods", minimum=10)
+    replenishment: str | None = param(None, "replenishment rule written into the instance (default sS)",
+                                      choices=("sS", "free"))
+
+
+def _generate(p: OffloadGenerate) -> Any:
+    from plantwise.offload.generate import generate
+
+    inst = generate(p.orders, p.seed, p.horizon)
+    if p.replenishment:
+        inst.replenishment = p.replenishment
+    return inst
+
+
+def _runner(method: str) -> Any:
+    bound_sources = {
+        "milp": "HiGHS branch-and-bound (at least the LP relaxation)",
+        "cpsat": "CP-SAT (at least the LP relaxation)",
+        "gurobi": "Gurobi branch-and-bound (at least the LP relaxation)",
+        "heuristic": "LP relaxation of the full model",
+    }
+
+    def run(inst: Any, options: SolveOptions, params: OffloadParams) -> MethodOutput:
+        from plantwise.offload.methods import solve
+
+        result = solve(inst, method, params.replenishment, options, baseline=params.baseline)
+        summary = dict(result.summary)
+        summary.setdefault("replenishment", params.replenishment or inst.replenishment)
+        return output_from_summary(result.plan, summary, KPI_KEYS, status=result.status,
+                                   bound_source=bound_sources[method])
+
+    return run
+
+
+def _gurobi_missing(inst: Any) -> str | None:
+    from plantwise.core.backends import get_backend
+
+    try:
+        if get_backend("gurobi").available():
+            return None
+    except Exception:
+        pass
+    return "method gurobi needs gurobipy and a Gurobi licence: pip install 'plantwise[gurobi]' (or gurobipy)"
+
+
+def _verify(inst: Any, plan: Any) -> Any:
+    from plantwise.offload.verify import verify
+
+    return verify(inst, plan)
+
+
+def _report(inst: Any, plan: Any, folder: Path) -> Path:
+    from plantwise.offload.report import write_report
+
+    return write_report(inst, plan, folder)
+
+
+def _load(path: Path) -> Any:
+    from plantwise.offload.instance import load
+
+    return load(path)
+
+
+def _load_plan(path: Path) -> Any:
+    from plantwise.offload.plan import load_plan
+
+    return load_plan(path)
+
+
+def _specs() -> tuple[Any, Any]:
+    from plantwise.offload import instance
+
+    return instance.SPECS, getattr(instance, "SCALAR_SPECS", ())
+
+
+_input_specs, _scalar_specs = _specs()
+
+FAMILY = register(Family(
+    name="offload",
+    document="000",
+    title="Order offloading across sites with parts inventory, (s,S) replenishment and transshipment",
+    sense="min",
+    load=_load,
+    load_plan=_load_plan,
+    verify=_verify,
+    write_report=_report,
+    generate=_generate,
+    generate_params=OffloadGenerate,
+    checksum=lambda inst: inst.checksum(),
+    methods={
+        "milp": Method("milp", _runner("milp"), "HiGHS on the full MILP, warm-started, then fix-and-optimise LNS",
+                       OffloadParams),
+        "cpsat": Method("cpsat", _runner("cpsat"), "CP-SAT on the same model (all data integral)", OffloadParams),
+        "gurobi": Method("gurobi", _runner("gurobi"), "Gurobi on the same model, when installed and licensed",
+                         OffloadParams, applies=_gurobi_missing),
+        "heuristic": Method("heuristic", _runner("heuristic"), "constructive heuristic + fix-and-optimise LNS; "
+                            "bound: the LP relaxation", OffloadParams, proves_bound=False),
+    },
+    default_method="milp",
+    input_specs=_input_specs,
+    scalar_specs=_scalar_specs,
+    plan_files=("assignments.csv", "purchases.csv", "transshipments.csv", "inventory.csv", "summary.json"),
+))

@@ -1,0 +1,186 @@
+"""The schedule family on the shared contract (:mod:`plantwise.core.family`): document 002.
+
+Methods: ``exact`` (one CP-SAT model with the reorder-point fixed point), ``large`` (windows,
+bounds and LNS for big plants), and the default ``auto``: ``large`` for a plant of
+``AUTO_LARGE_GOODS`` goods or more when it applies (cost objective, one batch size per good),
+else ``exact`` — the summary's ``method_choice`` says which and why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from plantwise.core.family import Family, Method, MethodOutput, output_from_summary, param, register
+from plantwise.core.options import SolveOptions
+
+AUTO_LARGE_GOODS = 20  # from this many goods on, one exact CP-SAT model is out of reach in minutes
+OBJECTIVES = ("cost", "makespan", "weighted-tardiness")
+KPI_KEYS = ("objective_name", "makespan", "jobs", "time_unit", "amount_produced", "jobs_per_good",
+            "reorder_point", "reorder_point_mean", "average_lead_time_hours", "reorder_policy", "rop_settled",
+            "total_flow_minutes", "amount_produced_per_good", "format")
+
+
+@dataclass(frozen=True)
+class ScheduleParams:
+    """Parameters of the schedule methods."""
+
+    objective: str = param("cost", "what to minimise", choices=OBJECTIVES)
+    workers: int | None = param(None, "CP-SAT search workers, interleaved deterministically (default: 1 for cost, "
+                                      "8 for makespan and tardiness)", minimum=1)
+
+
+@dataclass(frozen=True)
+class ScheduleGenerate:
+    """Options of ``plantwise schedule generate``."""
+
+    scenario: int = param(2, "the document's case-study scenario 1..8", minimum=1)
+    large: bool = param(False, "a plant at the document's future scale instead of a scenario")
+    goods: int = param(1_050, "goods of --large", unit="goods", minimum=1)
+    recipes: int = param(420, "recipes of --large", unit="recipes", minimum=1)
+    seed: int = param(1, "random seed of --large")
+
+
+def _generate(p: ScheduleGenerate) -> Any:
+    from plantwise.schedule.generate import document_scenario, large
+
+    return large(p.seed, p.goods, p.recipes) if p.large else document_scenario(p.scenario)
+
+
+def _is_plant(inst: Any) -> bool:
+    from plantwise.schedule.instance import ScheduleInstance
+
+    return isinstance(inst, ScheduleInstance)
+
+
+def _large_reason(inst: Any, objective: str = "cost") -> str | None:
+    if not _is_plant(inst):
+        return "method large schedules document-002 plants; job shops and flow shops use method exact"
+    if objective != "cost":
+        return "method large minimises cost; use method exact for makespan or weighted-tardiness"
+    if inst.goods["min_batch"].notna().any():
+        return "method large needs one batch size per good (batch_size or the EPQ); min_batch/max_batch goods " \
+               "need method exact"
+    return None
+
+
+def _choose(inst: Any) -> tuple[str, str]:
+    if _is_plant(inst) and len(inst.goods) >= AUTO_LARGE_GOODS and _large_reason(inst) is None:
+        return "large", (f"auto: {len(inst.goods)} goods (>= {AUTO_LARGE_GOODS}): one exact CP-SAT model is out of "
+                         "reach, so the large-plant method (windows, bounds, LNS)")
+    why = "a job shop or flow shop" if not _is_plant(inst) else f"{len(inst.goods)} goods (< {AUTO_LARGE_GOODS})"
+    return "exact", f"auto: {why}: the exact CP-SAT model"
+
+
+def _run_exact(inst: Any, options: SolveOptions, params: ScheduleParams) -> MethodOutput:
+    from plantwise.schedule.methods import solve
+
+    result = solve(inst, params.objective, options, workers=params.workers)
+    return _output(result, "CP-SAT's best objective bound")
+
+
+def _run_large(inst: Any, options: SolveOptions, params: ScheduleParams) -> MethodOutput:
+    from plantwise.core.pipeline import MethodNotApplicable
+    from plantwise.schedule.large import solve_large
+
+    reason = _large_reason(inst, params.objective)
+    if reason:
+        raise MethodNotApplicable(reason)
+    result = solve_large(inst, params.objective, options, workers=params.workers)
+    return _output(result, "max(capacity-free bound, Lagrangian stage-capacity bound)")
+
+
+def _output(result: Any, bound_source: str) -> MethodOutput:
+    summary = dict(result.summary)
+    return output_from_summary(result.plan, summary, KPI_KEYS, status=result.status,
+                               bound_source=bound_source if summary.get("bound") is not None else
+                               "none: the reorder-point iteration did not settle, so no bound holds for the "
+                               "reported reorder point")
+
+
+def _checksum(inst: Any) -> str:
+    if hasattr(inst, "checksum"):
+        return str(inst.checksum())
+    h = hashlib.sha256()  # a bare Shop (job shop, flow shop): every field's content
+    for f in dataclasses.fields(inst):
+        value = getattr(inst, f.name)
+        h.update(f.name.encode())
+        h.update(np.asarray(value).tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
+    return h.hexdigest()[:16]
+
+
+def _verify(inst: Any, plan: Any) -> Any:
+    from plantwise.schedule.verify import verify
+
+    return verify(inst, plan)
+
+
+def _report(inst: Any, plan: Any, folder: Path) -> Path:
+    from plantwise.schedule.report import write_report
+
+    return write_report(inst, plan, folder)
+
+
+def _load(path: Path) -> Any:
+    from plantwise.schedule.instance import load
+
+    return load(path)
+
+
+def _load_plan(path: Path) -> Any:
+    from plantwise.schedule.plan import load_plan
+
+    return load_plan(path)
+
+
+def _jsplib(path: Path) -> Any:
+    from plantwise.schedule.shop import read_jsplib
+
+    return read_jsplib(path)
+
+
+def _hfs(path: Path) -> Any:
+    from plantwise.schedule.shop import read_hfs
+
+    return read_hfs(path)
+
+
+def _specs() -> tuple[Any, Any]:
+    from plantwise.schedule import instance
+
+    return instance.SPECS, getattr(instance, "SCALAR_SPECS", ())
+
+
+_input_specs, _scalar_specs = _specs()
+
+FAMILY = register(Family(
+    name="schedule",
+    document="002",
+    title="Multi-stage scheduling on parallel machines with batch sizing, reorder points and shelf life",
+    sense="min",
+    load=_load,
+    load_plan=_load_plan,
+    verify=_verify,
+    write_report=_report,
+    generate=_generate,
+    generate_params=ScheduleGenerate,
+    checksum=_checksum,
+    methods={
+        "exact": Method("exact", _run_exact, "one CP-SAT model (with the dynamic reorder-point fixed point)",
+                        ScheduleParams),
+        "large": Method("large", _run_large, "large plants: capacity-free and Lagrangian bounds, constructive "
+                        "schedule, CP-SAT LNS", ScheduleParams, proves_bound=False,
+                        applies=lambda inst: _large_reason(inst)),
+    },
+    default_method="auto",
+    choose_method=_choose,
+    input_specs=_input_specs,
+    scalar_specs=_scalar_specs,
+    formats={"plant": _load, "jsplib": _jsplib, "hfs": _hfs},
+    plan_files=("schedule.csv", "inventory.csv", "summary.json"),
+))
