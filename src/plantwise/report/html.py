@@ -1,70 +1,205 @@
-"""A self-contained HTML report: headings, key-value summaries, tables, plotly figures.
+"""An HTML report that works offline: headings, key-value summaries, tables, plotly figures.
 
-The plotly library is embedded once, so the page works offline.
+The plotly library is not inlined (it is ~4.8 MB): :meth:`HtmlReport.write` writes it once
+as ``plotly.min.js`` into the report's folder (from the installed plotly package, so the
+page needs no network) and the page loads it with ``<script src="plotly.min.js">``. Several
+reports in one folder share the file; it is rewritten only when it differs from the
+installed plotly's, and always atomically (a temporary file, then :func:`os.replace`), so
+a concurrent reader never sees half a file.
+
+Units: every axis title and table column header carries its unit. :func:`with_unit`
+spells a label (``"stock (units)"``), :meth:`HtmlReport.table` takes a column-to-unit
+mapping and renames the headers it shows (the CSV files keep their plain column names).
+
+Summaries: :func:`summary_value` reads a key from a plan's ``summary`` in either schema,
+the flat one or the one with family figures under ``kpis`` and method details under
+``details``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
+import os
+import re
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
+PLOTLY_JS = "plotly.min.js"
+SUMMARY_SECTIONS = ("kpis", "details")  # where the new summary schema keeps family and method figures
+
 _STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem auto; max-width: 1200px;
        color: #1f2933; padding: 0 1rem; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #d9e2ec; }
+h3 { font-size: 1.05rem; margin-top: 1.4rem; }
 table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0; }
 th, td { border: 1px solid #d9e2ec; padding: 0.25rem 0.6rem; text-align: right; }
 th { background: #f0f4f8; } td:first-child, th:first-child { text-align: left; }
+.scroll { overflow-x: auto; max-width: 100%; }
 .note { color: #52606d; font-size: 0.9rem; }
+.warn { color: #a82a2a; font-weight: 600; }
 """
 
 
+def summary_value(summary: Mapping[str, object] | None, key: str, default: object = None) -> object:
+    """``key`` of a plan summary: at the top level, else under ``kpis``, else under ``details``.
+
+    A value of ``None`` counts as missing, so a top-level ``None`` does not hide a figure
+    kept under ``kpis``. Works with the flat (old) and the sectioned (new) schema."""
+    if not isinstance(summary, Mapping):
+        return default
+    value = summary.get(key)
+    if value is not None:
+        return value
+    for section in SUMMARY_SECTIONS:
+        part = summary.get(section)
+        if isinstance(part, Mapping) and part.get(key) is not None:
+            return part[key]
+    return default
+
+
+def summary_seconds(summary: Mapping[str, object] | None) -> float | None:
+    """Wall-clock seconds of the solve: ``solve_seconds``, else ``timings["total"]`` (either schema)."""
+    value = summary_value(summary, "solve_seconds")
+    if value is None:
+        timings = summary_value(summary, "timings")
+        value = timings.get("total") if isinstance(timings, Mapping) else None
+    try:
+        return None if value is None else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def percent(value: object, digits: int = 3) -> str:
+    """A fraction as ``"12.345 %"``; ``"n/a"`` when it is missing or not a number."""
+    try:
+        return f"{100 * float(value):.{digits}f} %"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "n/a"
+
+
+def with_unit(label: str, unit: str | None) -> str:
+    """``"label (unit)"``; the label alone when ``unit`` is empty or already in it."""
+    if not unit or label.endswith(f"({unit})"):
+        return label
+    return f"{label} ({unit})"
+
+
+def with_units(frame: pd.DataFrame, units: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with each column named in ``units`` renamed to ``"column (unit)"``."""
+    return frame.rename(columns={c: with_unit(str(c), units[c]) for c in frame.columns if c in units})
+
+
+@functools.cache
+def plotly_js() -> bytes:
+    """The installed plotly package's ``plotly.min.js`` (read once per process)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().encode("utf-8")
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and :func:`os.replace`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def ensure_plotly_js(folder: str | Path) -> Path:
+    """``folder/plotly.min.js``, written only if missing or different from the installed plotly's."""
+    target = Path(folder) / PLOTLY_JS
+    data = plotly_js()
+    with contextlib.suppress(OSError):
+        if target.stat().st_size == len(data) and target.read_bytes() == data:
+            return target
+    return write_atomic(target, data)
+
+
+def _anchor(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
 class HtmlReport:
-    """Collects sections and writes one HTML file."""
+    """Collects sections and writes one HTML page (plus the shared ``plotly.min.js``)."""
 
     def __init__(self, title: str):
         self.title = title
         self.parts: list[str] = []
-        self._plotly_included = False
+        self.figures: list[go.Figure] = []
+        self._anchors: set[str] = set()
 
-    def heading(self, text: str) -> None:
-        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+    def heading(self, text: str, anchor: str | None = None, level: int = 2) -> None:
+        """A section heading with an ``id`` (``anchor``, else derived from ``text``; unique per page)."""
+        base = anchor or _anchor(text)
+        name, n = base, 1
+        while name in self._anchors:
+            n += 1
+            name = f"{base}-{n}"
+        self._anchors.add(name)
+        self.parts.append(f"<h{level} id='{name}'>{html.escape(text)}</h{level}>")
 
-    def paragraph(self, text: str) -> None:
-        self.parts.append(f"<p class='note'>{html.escape(text)}</p>")
+    def paragraph(self, text: str, warn: bool = False) -> None:
+        self.parts.append(f"<p class='{'warn' if warn else 'note'}'>{html.escape(text)}</p>")
 
-    def key_values(self, values: dict[str, object]) -> None:
+    def key_values(self, values: Mapping[str, object]) -> None:
+        """A two-column table; put the unit into each key (``"objective (currency)"``)."""
         rows = "".join(
             f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>" for k, v in values.items()
         )
         self.parts.append(f"<table>{rows}</table>")
 
-    def table(self, frame: pd.DataFrame, max_rows: int = 200) -> None:
-        shown = frame.head(max_rows)
-        self.parts.append(shown.to_html(index=False, float_format=lambda v: f"{v:,.2f}", border=0))
+    def table(self, frame: pd.DataFrame, max_rows: int = 200, units: Mapping[str, str] | None = None) -> None:
+        """``frame`` as a table, its headers renamed ``"column (unit)"`` per ``units``; at most ``max_rows``."""
+        shown = with_units(frame.head(max_rows), units or {})
+        table = shown.to_html(index=False, float_format=lambda v: f"{v:,.2f}", border=0, na_rep="")
+        self.parts.append(f"<div class='scroll'>{table}</div>")
         if len(frame) > max_rows:
-            self.paragraph(f"showing {max_rows} of {len(frame)} rows; the CSV has all of them")
+            self.paragraph(f"showing {max_rows} of {len(frame)} rows")
 
     def figure(self, fig: go.Figure) -> None:
+        """A plotly figure; the library itself is loaded once per page from ``plotly.min.js``."""
         fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 40})
-        self.parts.append(fig.to_html(full_html=False, include_plotlyjs=not self._plotly_included))
-        self._plotly_included = True
+        self.figures.append(fig)
+        self.parts.append(fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True}))
+
+    def render(self) -> str:
+        """The page as text; it references ``plotly.min.js`` in its own folder when it has figures."""
+        script = f'<script src="{PLOTLY_JS}"></script>' if self.figures else ""
+        body = "\n".join(self.parts)
+        title = html.escape(self.title)
+        return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+                f"<style>{_STYLE}</style>{script}</head><body><h1>{title}</h1>\n{body}\n</body></html>")
 
     def write(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (atomically) and ``plotly.min.js`` next to it if it has figures."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = "\n".join(self.parts)
-        path.write_text(
-            f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
-            f"<style>{_STYLE}</style></head><body><h1>{html.escape(self.title)}</h1>{body}</body></html>"
-        )
-        return path
+        if self.figures:
+            ensure_plotly_js(path.parent)
+        return write_atomic(path, self.render().encode("utf-8"))
 
 
 def _fmt(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return "n/a" if value is None else ("yes" if value else "no")
     if isinstance(value, float):
         return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
     if isinstance(value, dict):
