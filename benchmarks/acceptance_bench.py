@@ -21,9 +21,9 @@ import statistics
 from datetime import date
 from pathlib import Path
 
-from plantwise.acceptance.generate import generate
+from plantwise.acceptance.generator import generate
 from plantwise.acceptance.methods import solve
-from plantwise.acceptance.verify import verify
+from plantwise.acceptance.verifier import verify
 from plantwise.core.options import SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]

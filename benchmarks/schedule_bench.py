@@ -60,7 +60,7 @@ def _write(rows: list[dict[str, object]], suite: str) -> Path:
 
 
 def scenarios(args: argparse.Namespace) -> list[dict[str, object]]:
-    from plantwise.schedule.generate import SCENARIOS, document_scenario
+    from plantwise.schedule.generator import SCENARIOS, document_scenario
     from plantwise.schedule.methods import solve
 
     rows = []
@@ -84,8 +84,8 @@ def scenarios(args: argparse.Namespace) -> list[dict[str, object]]:
 
 
 def _benchmark_rows(args: argparse.Namespace, suite: str) -> list[dict[str, object]]:
-    from plantwise.schedule.shop import read_hfs, read_jsplib
     from plantwise.schedule.methods import solve
+    from plantwise.schedule.shop import read_hfs, read_jsplib
 
     if suite == "jsplib":
         folder = SHARED / "jobshop_jsplib"
@@ -127,7 +127,7 @@ def _benchmark_rows(args: argparse.Namespace, suite: str) -> list[dict[str, obje
 
 
 def large(args: argparse.Namespace) -> list[dict[str, object]]:
-    from plantwise.schedule.generate import large as large_plant
+    from plantwise.schedule.generator import large as large_plant
     from plantwise.schedule.large import solve_large
 
     rows = []

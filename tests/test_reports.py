@@ -56,7 +56,7 @@ def _write(family: str) -> Callable[..., Path]:
 # ---------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def offload() -> tuple[Any, Any]:
-    from plantwise.offload.generate import generate
+    from plantwise.offload.generator import generate
 
     inst = generate(6, 2, 20)
     return inst, _plan(_solve("offload")(inst, "milp", None, SolveOptions(time_limit=3, threads=1), baseline=False))
@@ -64,7 +64,7 @@ def offload() -> tuple[Any, Any]:
 
 @pytest.fixture(scope="module")
 def e2e() -> tuple[Any, Any]:
-    from plantwise.e2e.generate import generate
+    from plantwise.e2e.generator import generate
 
     inst = generate(3, 1, 6)  # scenario 3: plant A cannot cover its demand, so DCs stock out
     return inst, _plan(_solve("e2e")(inst, "decomposed", SolveOptions(time_limit=10, threads=1)))
@@ -72,7 +72,7 @@ def e2e() -> tuple[Any, Any]:
 
 @pytest.fixture(scope="module")
 def schedule() -> tuple[Any, Any]:
-    from plantwise.schedule.generate import document_scenario
+    from plantwise.schedule.generator import document_scenario
 
     inst = document_scenario(2)
     return inst, _plan(_solve("schedule")(inst, "cost", SolveOptions(time_limit=5, threads=1)))
@@ -80,7 +80,7 @@ def schedule() -> tuple[Any, Any]:
 
 @pytest.fixture(scope="module")
 def acceptance() -> tuple[Any, Any]:
-    from plantwise.acceptance.generate import generate
+    from plantwise.acceptance.generator import generate
 
     inst = generate(6, 1)
     return inst, _plan(_solve("acceptance")(inst, "centralized", SolveOptions(time_limit=10, threads=1)))
@@ -320,7 +320,7 @@ def test_schedule_report_draws_the_calendar_breaks(schedule: tuple[Any, Any], tm
 
 # ---------------------------------------------------------------------------------- e2e
 def test_e2e_report_shows_the_stockouts_and_their_share(e2e: tuple[Any, Any], tmp_path: Path) -> None:
-    from plantwise.e2e.report import simulation, target_table
+    from plantwise.e2e.reporting import simulation, target_table
 
     inst, plan = e2e
     sim = simulation(inst, plan)
@@ -356,8 +356,8 @@ def test_e2e_report_without_stockouts_says_so(e2e: tuple[Any, Any], tmp_path: Pa
 # ---------------------------------------------------------------------------------- acceptance
 def test_acceptance_report_lists_every_order_once_with_a_reason(acceptance: tuple[Any, Any],
                                                                tmp_path: Path) -> None:
-    from plantwise.acceptance.report import REASONS
-    from plantwise.acceptance.verify import verify
+    from plantwise.acceptance.reporting import REASONS
+    from plantwise.acceptance.verifier import verify
 
     inst, plan = acceptance
     page = _write("acceptance")(inst, plan, tmp_path).read_text(encoding="utf-8")
@@ -385,7 +385,7 @@ def test_acceptance_report_lists_every_order_once_with_a_reason(acceptance: tupl
 
 def test_acceptance_rejection_rule(acceptance: tuple[Any, Any]) -> None:
     """One rejected order, its economics edited: margin, deadline and capacity in turn."""
-    from plantwise.acceptance.report import order_decisions
+    from plantwise.acceptance.reporting import order_decisions
 
     inst, plan = acceptance
     plan = copy.deepcopy(plan)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from plantwise.acceptance.agents import FOLLOWERS, private_data
-from plantwise.acceptance.generate import generate
+from plantwise.acceptance.generator import generate
 from plantwise.acceptance.instance import AcceptanceInstance
 from plantwise.acceptance.methods import solve
 from plantwise.core.options import SolveOptions

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from plantwise.acceptance.generate import generate
+from plantwise.acceptance.generator import generate
 from plantwise.acceptance.instance import load
 from plantwise.core.errors import InputErrors
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plantwise.acceptance.generate import generate
+from plantwise.acceptance.generator import generate
 from plantwise.acceptance.model import AGENTS, build
 from plantwise.core.backends import get_backend
 from plantwise.core.options import SolveOptions

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from plantwise.acceptance import study
-from plantwise.acceptance.generate import generate
+from plantwise.acceptance.generator import generate
 from plantwise.acceptance.instance import AcceptanceInstance
 from plantwise.acceptance.model import AGENTS
 from plantwise.core.options import SolveOptions

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plantwise.acceptance.generate import generate
+from plantwise.acceptance.generator import generate
 from plantwise.acceptance.instance import AcceptanceInstance
-from plantwise.acceptance.plan import AcceptancePlan, load_plan
 from plantwise.acceptance.methods import solve
-from plantwise.acceptance.verify import AGENTS, AcceptanceVerification, verify
+from plantwise.acceptance.plan import AcceptancePlan, load_plan
+from plantwise.acceptance.verifier import AGENTS, AcceptanceVerification, verify
 from plantwise.core.options import SolveOptions
 
 Solved = tuple[AcceptanceInstance, AcceptancePlan]

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from plantwise.cli import app
-from plantwise.e2e.generate import generate
+from plantwise.e2e.generator import generate
 from plantwise.e2e.instance import load
 
 runner = CliRunner()

@@ -20,11 +20,11 @@ from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
 from plantwise.e2e.configurator import ConfiguratorOutcome, ConfiguratorParams, DistributionProblem, configure
 from plantwise.e2e.evaluate import simulate
-from plantwise.e2e.generate import generate
+from plantwise.e2e.generator import generate
 from plantwise.e2e.instance import E2EInstance, from_frames
-from plantwise.e2e.plan import plan_from_arrays
 from plantwise.e2e.methods import METHODS, E2EResult, lp_bound, solve
-from plantwise.e2e.verify import verify
+from plantwise.e2e.plan import plan_from_arrays
+from plantwise.e2e.verifier import verify
 from plantwise.meta import GAParams, PSOParams
 
 SUMMARY_KEYS = {"status", "method", "objective", "bound", "gap", "cost_breakdown", "solve_seconds", "verified",

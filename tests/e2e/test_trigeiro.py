@@ -16,7 +16,7 @@ from plantwise.core.result import SolveStatus
 from plantwise.e2e.cuts import add_facility_location, add_lot_sizing_inequalities, net_demand
 from plantwise.e2e.evaluate import simulate
 from plantwise.e2e.exact import solve_exact
-from plantwise.e2e.generate import generate
+from plantwise.e2e.generator import generate
 from plantwise.e2e.model import E2EModel, build_model
 from plantwise.e2e.trigeiro import read_trigeiro
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plantwise.core.errors import InputError, InputErrors
-from plantwise.e2e.generate import generate
+from plantwise.e2e.generator import generate
 from plantwise.e2e.instance import DEFAULT_PENALTIES, MINIMUM_SHARE, SPECS, E2EInstance, from_frames, load
 
 Where = tuple[str, int | None, str | None]

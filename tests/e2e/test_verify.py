@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 from plantwise.cli import app
 from plantwise.core.options import SolveOptions
 from plantwise.e2e.evaluate import simulate
-from plantwise.e2e.generate import generate
+from plantwise.e2e.generator import generate
 from plantwise.e2e.instance import E2EInstance
-from plantwise.e2e.plan import E2EPlan, load_plan, plan_from_arrays
 from plantwise.e2e.methods import solve
-from plantwise.e2e.verify import verify
+from plantwise.e2e.plan import E2EPlan, load_plan, plan_from_arrays
+from plantwise.e2e.verifier import verify
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 

@@ -51,7 +51,7 @@ def test_demo_writes_plan_and_report(tmp_path: Path) -> None:
 
 
 def test_infeasible_instance_exits_3_with_diagnosis(tmp_path: Path) -> None:
-    from plantwise.offload.generate import generate
+    from plantwise.offload.generator import generate
 
     inst = generate(12, seed=2)
     # every order can make its due date alone, but with one station per site not all of them

@@ -31,9 +31,9 @@ import pytest
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
 from plantwise.offload.instance import OffloadInstance
-from plantwise.offload.plan import OffloadPlan
 from plantwise.offload.methods import solve
-from plantwise.offload.verify import verify
+from plantwise.offload.plan import OffloadPlan
+from plantwise.offload.verifier import verify
 
 HORIZON = 8
 MODES = ("free", "sS")

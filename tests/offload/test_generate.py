@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plantwise.offload.generate import generate, generate_with_witness
+from plantwise.offload.generator import generate, generate_with_witness
 from plantwise.offload.instance import OffloadInstance, load
-from plantwise.offload.verify import verify
+from plantwise.offload.verifier import verify
 
 SEEDS = [(8, 3), (40, 1), (100, 2), (300, 7)]
 

@@ -14,10 +14,10 @@ import pytest
 
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
-from plantwise.offload.generate import generate
+from plantwise.offload.generator import generate
 from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.methods import OffloadResult, solve
-from plantwise.offload.verify import verify
+from plantwise.offload.verifier import verify
 
 PROVE = SolveOptions(time_limit=60, mip_gap=0)
 

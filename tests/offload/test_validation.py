@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from plantwise.core.errors import InputError, InputErrors
-from plantwise.offload.generate import generate
+from plantwise.offload.generator import generate
 from plantwise.offload.instance import OffloadInstance, load
 
 Where = tuple[str, int | None, str | None]

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 from plantwise.core.options import SolveOptions
-from plantwise.offload.generate import generate, generate_with_witness
+from plantwise.offload.generator import generate, generate_with_witness
 from plantwise.offload.instance import OffloadInstance
-from plantwise.offload.plan import OffloadPlan, load_plan
 from plantwise.offload.methods import solve
-from plantwise.offload.verify import verify
+from plantwise.offload.plan import OffloadPlan, load_plan
+from plantwise.offload.verifier import verify
 
 MODES = ("sS", "free")
 # families that moving an order's start (hence its parts consumption) to a later period,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from plantwise.core.options import SolveOptions
-from plantwise.schedule.generate import document_scenario
+from plantwise.schedule.generator import document_scenario
 from plantwise.schedule.instance import ScheduleInstance
 from plantwise.schedule.methods import ScheduleResult, solve
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from plantwise.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS, app
-from plantwise.schedule.generate import document_scenario
+from plantwise.schedule.generator import document_scenario
 from plantwise.schedule.instance import load
 
 runner = CliRunner()

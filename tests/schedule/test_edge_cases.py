@@ -19,11 +19,11 @@ from plantwise.cli import EXIT_BAD_INPUT, EXIT_OK, app
 from plantwise.core.errors import InputErrors
 from plantwise.core.options import SolveOptions
 from plantwise.schedule.expand import build_shop, default_jobs, epq
-from plantwise.schedule.generate import document_scenario, large
+from plantwise.schedule.generator import document_scenario, large
 from plantwise.schedule.instance import ScheduleInstance, load
-from plantwise.schedule.plan import SchedulePlan, load_plan
 from plantwise.schedule.methods import solve
-from plantwise.schedule.verify import inventory_frame, verify
+from plantwise.schedule.plan import SchedulePlan, load_plan
+from plantwise.schedule.verifier import inventory_frame, verify
 
 runner = CliRunner()
 YIELDS = {"extrude": 0.9, "dry": 0.8, "coat": 0.95, "package": 0.99}

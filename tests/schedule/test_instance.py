@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plantwise.core.errors import InputError, InputErrors
-from plantwise.schedule.generate import document_scenario
+from plantwise.schedule.generator import document_scenario
 from plantwise.schedule.instance import SPECS, Calendar, ScheduleInstance, from_frames, load, operation_minutes
 
 Where = tuple[str, int | None, str | None]

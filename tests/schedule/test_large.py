@@ -7,12 +7,12 @@ import numpy as np
 from plantwise.core.options import SolveOptions
 from plantwise.schedule.compact import right_shift
 from plantwise.schedule.expand import build_shop, default_jobs, static_reorder_points
-from plantwise.schedule.generate import document_scenario, large
+from plantwise.schedule.generator import document_scenario, large
 from plantwise.schedule.large import capacity_free_bound, constructive, good_costs, solve_large
+from plantwise.schedule.methods import schedule_frame, solve
 from plantwise.schedule.model import solve_cpsat
 from plantwise.schedule.plan import SchedulePlan
-from plantwise.schedule.methods import schedule_frame, solve
-from plantwise.schedule.verify import inventory_frame, verify, verify_shop
+from plantwise.schedule.verifier import inventory_frame, verify, verify_shop
 
 
 def _small_plant():

@@ -15,10 +15,10 @@ import pytest
 
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
-from plantwise.schedule.generate import SCENARIOS, document_scenario
-from plantwise.schedule.shop import Shop, read_hfs, read_jsplib
+from plantwise.schedule.generator import SCENARIOS, document_scenario
 from plantwise.schedule.methods import solve
-from plantwise.schedule.verify import verify
+from plantwise.schedule.shop import Shop, read_hfs, read_jsplib
+from plantwise.schedule.verifier import verify
 
 SUMMARY_KEYS = {"status", "objective", "bound", "gap", "model_objective", "cost_breakdown", "jobs",
                 "amount_produced", "reorder_point", "average_lead_time_hours", "solve_seconds", "rop_iterations",
@@ -183,7 +183,7 @@ def test_solve_does_not_modify_the_instance() -> None:
 
 
 def test_an_impossible_shelf_life_gets_a_diagnosis_naming_the_jobs() -> None:
-    from plantwise.schedule.generate import document_scenario as scenario
+    from plantwise.schedule.generator import document_scenario as scenario
 
     inst = scenario(2)
     inst.shelf_life["max_hours"] = 1.0  # extrusion + drying take over 4 h

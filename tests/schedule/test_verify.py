@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 
 from plantwise.core.options import SolveOptions
-from plantwise.schedule.generate import document_scenario
+from plantwise.schedule.generator import document_scenario
 from plantwise.schedule.instance import MINUTES_PER_DAY, ScheduleInstance
+from plantwise.schedule.methods import solve
 from plantwise.schedule.plan import SchedulePlan, load_plan
 from plantwise.schedule.shop import Shop, read_jsplib
-from plantwise.schedule.methods import solve
-from plantwise.schedule.verify import verify
+from plantwise.schedule.verifier import verify
 
 Plant = tuple[ScheduleInstance, SchedulePlan]
 JobShop = tuple[Shop, SchedulePlan]

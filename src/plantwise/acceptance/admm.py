@@ -62,7 +62,7 @@ from plantwise.acceptance.model import indices
 from plantwise.acceptance.plan import AcceptancePlan
 from plantwise.core.backends.highs import ReusableHighs
 from plantwise.core.executors import AgentPool
-from plantwise.core.interrupt import stop_requested
+from plantwise.core.interrupt import shielded, stop_requested
 from plantwise.core.linear import LinearModel
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import Progress
@@ -235,8 +235,9 @@ def solve_admm(inst: AcceptanceInstance, options: SolveOptions, settings: AdmmSe
             inner_rows, targets, prices, last_residuals, rho = _inner_loop(pool, settings, targets, prices, outer, rho)
             total_inner += len(inner_rows)
             history.extend(inner_rows)
-            estimates = pool.call("estimates", {a: () for a in FOLLOWERS})
-            plan = _commit(pool, book, z, revenue, estimates, targets)
+            with shielded():  # a stop during the inner loop still commits this move into a plan
+                estimates = pool.call("estimates", {a: () for a in FOLLOWERS})
+                plan = _commit(pool, book, z, revenue, estimates, targets)
             delivered = plan["delivered"]
             if not np.array_equal(delivered, z):
                 leader.add_nogood(z)
@@ -267,7 +268,8 @@ def solve_admm(inst: AcceptanceInstance, options: SolveOptions, settings: AdmmSe
         assert best is not None
         # publication: the game is over; each follower hands over its part of the chosen plan
         pool.phase = "publish"
-        published = pool.call("publish_supply", {"supply": (best["consumption"],)})["supply"]
+        with shielded():  # publication completes the plan, also after a stop
+            published = pool.call("publish_supply", {"supply": (best["consumption"],)})["supply"]
         messages = pool.messages
     best["arrays"].purchase, best["arrays"].part_stock = published["purchase"], published["stock"]
     best["arrays"] = best["arrays"].cleaned()

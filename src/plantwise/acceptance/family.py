@@ -48,7 +48,7 @@ class AcceptanceGenerate:
 
 
 def _generate(p: AcceptanceGenerate) -> Any:
-    from plantwise.acceptance.generate import generate
+    from plantwise.acceptance.generator import generate
 
     return generate(p.orders, p.seed)
 
@@ -100,13 +100,13 @@ def lp_bound(inst: Any, options: SolveOptions) -> float | None:
 
 
 def _verify(inst: Any, plan: Any) -> Any:
-    from plantwise.acceptance.verify import verify
+    from plantwise.acceptance.verifier import verify
 
     return verify(inst, plan)
 
 
 def _report(inst: Any, plan: Any, folder: Path) -> Path:
-    from plantwise.acceptance.report import write_report
+    from plantwise.acceptance.reporting import write_report
 
     return write_report(inst, plan, folder)
 

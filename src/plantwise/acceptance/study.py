@@ -38,7 +38,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from plantwise.acceptance.generate import generate
+from plantwise.acceptance.generator import generate
 from plantwise.acceptance.instance import AcceptanceInstance, load
 from plantwise.acceptance.methods import solve
 from plantwise.acceptance.model import AGENTS

@@ -28,6 +28,7 @@ _STOP = threading.Event()
 _HOOKS: list[Callable[[], None]] = []
 _LOCK = threading.Lock()
 _SIGNAL_NAME: list[str] = []
+_SHIELD = threading.local()
 
 
 def stop_requested() -> bool:
@@ -76,9 +77,21 @@ def stop_hook(hook: Callable[[], None]) -> Iterator[None]:
 
 
 def highs_interrupt(event: object) -> None:
-    """HiGHS interrupt callback: interrupts the solve once a stop was requested."""
-    if _STOP.is_set():
+    """HiGHS interrupt callback: interrupts the solve once a stop was requested (unless shielded)."""
+    if _STOP.is_set() and not getattr(_SHIELD, "depth", 0):
         event.interrupt()  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Within the block (in this thread) HiGHS solves run to their end even after a stop was
+    requested: for the short steps that turn the search's state into a plan (ADMM's commit
+    and repair, the LP that prices a rounded lot plan), without which nothing could be kept."""
+    _SHIELD.depth = getattr(_SHIELD, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _SHIELD.depth -= 1
 
 
 @contextlib.contextmanager

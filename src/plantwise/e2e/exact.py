@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from plantwise.core.backends import get_backend
-from plantwise.core.interrupt import stop_requested
+from plantwise.core.interrupt import shielded, stop_requested
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveResult, SolveStatus
 from plantwise.e2e.instance import E2EInstance
@@ -94,7 +94,8 @@ def _fixed_lot_plan(em: E2EModel, lots: np.ndarray, options: SolveOptions) -> tu
     lower, upper = em.model.lower, em.model.upper
     em.model.fix(cols, values)
     try:
-        fixed = get_backend("highs").solve(em.model, options.with_(progress=None), relax=True)
+        with shielded():  # the LP that turns a rounded lot plan into a plan: keep it even when stopping
+            fixed = get_backend("highs").solve(em.model, options.with_(progress=None), relax=True)
     finally:
         em.model.set_bounds(np.arange(em.model.num_vars), lower, upper)
     if fixed.status != SolveStatus.OPTIMAL or fixed.x is None:

@@ -31,7 +31,7 @@ class E2EGenerate:
 
 
 def _generate(p: E2EGenerate) -> Any:
-    from plantwise.e2e.generate import generate
+    from plantwise.e2e.generator import generate
 
     if p.scenario not in (1, 2, 3):
         raise ValueError(f"scenario must be 1, 2 or 3, got {p.scenario}")
@@ -52,13 +52,13 @@ def _runner(method: str) -> Any:
 
 
 def _verify(inst: Any, plan: Any) -> Any:
-    from plantwise.e2e.verify import verify
+    from plantwise.e2e.verifier import verify
 
     return verify(inst, plan)
 
 
 def _report(inst: Any, plan: Any, folder: Path) -> Path:
-    from plantwise.e2e.report import write_report
+    from plantwise.e2e.reporting import write_report
 
     return write_report(inst, plan, folder)
 

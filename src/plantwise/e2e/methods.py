@@ -34,7 +34,7 @@ from plantwise.e2e.exact import solve_exact
 from plantwise.e2e.instance import E2EInstance
 from plantwise.e2e.model import build_model
 from plantwise.e2e.plan import E2EPlan, plan_from_arrays
-from plantwise.e2e.verify import verify
+from plantwise.e2e.verifier import verify
 
 METHODS = ("exact", "decomposed", "configurator", "ga", "pso")
 

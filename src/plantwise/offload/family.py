@@ -35,7 +35,7 @@ class OffloadGenerate:
 
 
 def _generate(p: OffloadGenerate) -> Any:
-    from plantwise.offload.generate import generate
+    from plantwise.offload.generator import generate
 
     inst = generate(p.orders, p.seed, p.horizon)
     if p.replenishment:
@@ -75,13 +75,13 @@ def _gurobi_missing(inst: Any) -> str | None:
 
 
 def _verify(inst: Any, plan: Any) -> Any:
-    from plantwise.offload.verify import verify
+    from plantwise.offload.verifier import verify
 
     return verify(inst, plan)
 
 
 def _report(inst: Any, plan: Any, folder: Path) -> Path:
-    from plantwise.offload.report import write_report
+    from plantwise.offload.reporting import write_report
 
     return write_report(inst, plan, folder)
 

@@ -11,7 +11,7 @@ Methods
 
 The baseline is the same model with every order fixed to its initial site (starts,
 purchases and transshipments still optimised), solved by the same backend with a
-share of the time limit. Every plan is verified by :mod:`plantwise.offload.verify`
+share of the time limit. Every plan is verified by :mod:`plantwise.offload.verifier`
 before it is returned; a verification failure is a bug and raises.
 """
 
@@ -32,7 +32,7 @@ from plantwise.offload.heuristics import construct, improve
 from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.model import OffloadModel, build_model
 from plantwise.offload.plan import OffloadPlan
-from plantwise.offload.verify import Verification, verify
+from plantwise.offload.verifier import Verification, verify
 
 METHODS = ("milp", "cpsat", "gurobi", "heuristic")
 BASELINE_SHARE = 0.2  # of the time limit, spent on the baseline

@@ -47,7 +47,7 @@ class ScheduleGenerate:
 
 
 def _generate(p: ScheduleGenerate) -> Any:
-    from plantwise.schedule.generate import document_scenario, large
+    from plantwise.schedule.generator import document_scenario, large
 
     return large(p.seed, p.goods, p.recipes) if p.large else document_scenario(p.scenario)
 
@@ -115,13 +115,13 @@ def _checksum(inst: Any) -> str:
 
 
 def _verify(inst: Any, plan: Any) -> Any:
-    from plantwise.schedule.verify import verify
+    from plantwise.schedule.verifier import verify
 
     return verify(inst, plan)
 
 
 def _report(inst: Any, plan: Any, folder: Path) -> Path:
-    from plantwise.schedule.report import write_report
+    from plantwise.schedule.reporting import write_report
 
     return write_report(inst, plan, folder)
 

@@ -451,7 +451,7 @@ def _sub_schedule(shop: Shop, sub: Shop, free: np.ndarray, current: Schedule, ro
 
 
 def _cost(shop: Shop, sched: Schedule) -> float:
-    from plantwise.schedule.verify import inventory_frame, verify_shop
+    from plantwise.schedule.verifier import inventory_frame, verify_shop
 
     frame = schedule_frame(shop, sched)
     return verify_shop(shop, SchedulePlan(frame, inventory_frame(shop, frame))).total_cost
@@ -460,7 +460,7 @@ def _cost(shop: Shop, sched: Schedule) -> float:
 def solve_large(inst: ScheduleInstance, objective: str = "cost", options: SolveOptions | None = None,
                 workers: int | None = None) -> ScheduleResult:
     """Bound, constructive schedule, CP-SAT improvement (see the module docstring)."""
-    from plantwise.schedule.verify import inventory_frame, verify_shop
+    from plantwise.schedule.verifier import inventory_frame, verify_shop
 
     options = options or SolveOptions(time_limit=600)
     if objective != "cost":

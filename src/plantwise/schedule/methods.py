@@ -118,7 +118,7 @@ def _flow(shop: Shop, sched: Schedule) -> np.ndarray:
 def solve(instance: ScheduleInstance | Shop, objective: str = "cost", options: SolveOptions | None = None,
           workers: int | None = None) -> ScheduleResult:
     """Schedule ``instance`` for ``objective`` (``cost``, ``makespan``, ``weighted-tardiness``)."""
-    from plantwise.schedule.verify import inventory_frame, verify_shop
+    from plantwise.schedule.verifier import inventory_frame, verify_shop
 
     options = options or SolveOptions()
     if objective not in OBJECTIVES:

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from plantwise.core.options import SolveOptions
-from plantwise.schedule.generate import SCENARIOS, document_scenario
+from plantwise.schedule.generator import SCENARIOS, document_scenario
 from plantwise.schedule.methods import solve
-from plantwise.schedule.report import write_report, write_scenarios_report
-from plantwise.schedule.verify import verify
+from plantwise.schedule.reporting import write_report, write_scenarios_report
+from plantwise.schedule.verifier import verify
 
 # the document's table: (cost, jobs, amount produced, reorder point, average lead time, minutes, MIP gap)
 DOCUMENT = {

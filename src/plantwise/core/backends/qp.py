@@ -18,6 +18,7 @@ import numpy as np
 import osqp
 import scipy.sparse as sp
 
+from plantwise.core.interrupt import request_stop
 from plantwise.core.linear import LinearModel
 from plantwise.core.result import SolveResult, SolveStatus
 
@@ -63,6 +64,12 @@ class ReusableQP:
         self.solver.update(q=np.asarray(cost, float))
         res = self.solver.solve(raise_error=False)
         status_text = str(res.info.status)
+        if "interrupted" in status_text.lower():
+            # OSQP catches SIGINT itself (its handler replaces plantwise's during a solve): pass
+            # the stop on to the method, which stops between its steps, and finish this one
+            request_stop("SIGINT")
+            res = self.solver.solve(raise_error=False)
+            status_text = str(res.info.status)
         ok = res.x is not None and "solved" in status_text
         if not ok and res.x is not None and "maximum iterations" in status_text:
             ok = True  # inexact but usable inside an iterative method; the caller checks residuals

@@ -35,7 +35,7 @@ from plantwise.core.verification import Verification
 from plantwise.e2e.evaluate import Simulation, simulate
 from plantwise.e2e.instance import E2EInstance
 from plantwise.e2e.plan import E2EPlan
-from plantwise.e2e.verify import plan_arrays, verify
+from plantwise.e2e.verifier import plan_arrays, verify
 from plantwise.report import HtmlReport, percent, summary_seconds, summary_value
 
 POSITION_CLASSES = ("over target", "between target and minimum", "between minimum and 0", "below 0")

@@ -2,7 +2,7 @@
 each agent's cost, the machines' load and the deliveries against the deadlines.
 
 Every figure is recomputed from the instance and the plan's tables: revenue, profit and the
-cost per agent by :func:`plantwise.acceptance.verify.verify`; the machines' hours from
+cost per agent by :func:`plantwise.acceptance.verifier.verify`; the machines' hours from
 ``processing.csv`` and ``operations.csv``; arrival and tardiness from the delivery period,
 the mode and the customer's distance. The summary gives only what the plan cannot (status,
 bound, solve time). Units: hours (h) from the start of the horizon, periods ``1..T`` of
@@ -53,7 +53,7 @@ import plotly.graph_objects as go
 
 from plantwise.acceptance.instance import AcceptanceInstance
 from plantwise.acceptance.plan import AcceptancePlan
-from plantwise.acceptance.verify import AGENTS, verify
+from plantwise.acceptance.verifier import AGENTS, verify
 from plantwise.report import HtmlReport, percent, summary_seconds, summary_value
 
 REASONS = ("capacity", "margin", "deadline")

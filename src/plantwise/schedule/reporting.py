@@ -6,7 +6,7 @@ reorder point, the cost breakdown; and the document's scenario table.
 windows from its calendar, time in minutes) or a bare
 :class:`~plantwise.schedule.shop.Shop` of a job-shop / flow-shop benchmark (no calendar
 breaks, time in the shop's ``time_unit``). The cost breakdown and the makespan are
-recomputed by :func:`plantwise.schedule.verify.verify`, not read from the summary.
+recomputed by :func:`plantwise.schedule.verifier.verify`, not read from the summary.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def inventory_figure(inventory: pd.DataFrame) -> go.Figure:
 def write_report(inst: ScheduleInstance | Shop, plan: SchedulePlan, out_dir: str | Path) -> Path:
     """Write ``out_dir/report.html`` and ``cost_breakdown.csv`` (plus ``plotly.min.js`` once per
     folder); returns the html path."""
-    from plantwise.schedule.verify import verify
+    from plantwise.schedule.verifier import verify
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

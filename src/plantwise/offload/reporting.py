@@ -2,7 +2,7 @@
 (s,S), transshipments, and cost against the baseline.
 
 :func:`write_report` reads the instance and the plan; every figure it shows is recomputed
-by :func:`plantwise.offload.verify.verify` and :func:`describe_assignments` (cost, stock,
+by :func:`plantwise.offload.verifier.verify` and :func:`describe_assignments` (cost, stock,
 orders offloaded and per site, lane-periods), the summary only for what the plan alone
 cannot tell (status, bound, the baseline, timings). Periods are the instance's ``1..T``,
 costs in the instance's currency, stock and shipments in units.
@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.plan import OffloadPlan, describe_assignments
-from plantwise.offload.verify import verify
+from plantwise.offload.verifier import verify
 from plantwise.report import HtmlReport, percent, summary_seconds, summary_value
 
 SITE_COLOURS = ["#2f6fbf", "#d9822b", "#2e9e6a", "#8e5cc2", "#c2415c", "#5c7080"]
