@@ -523,6 +523,7 @@ def test_cli_verify(tmp_path: Path, case: tuple[OffloadInstance, OffloadPlan]) -
     inst_dir, plan_dir = tmp_path / "instance", tmp_path / "plan"
     inst.save(inst_dir)
     plan.summary = {"replenishment": "sS"}
+    plan.summary["objective"] = verify(inst, plan).total_cost  # a summary must state the cost it claims
     plan.save(plan_dir)
 
     proc = _plantwise_verify(inst_dir, plan_dir)

@@ -55,13 +55,13 @@ def test_solve_writes_plan_summary_and_report(solved: tuple[Path, Path]) -> None
     for name in PLAN_FILES:
         assert (p / name).is_file(), name
     s = json.loads((p / "summary.json").read_text())
-    assert s["status"] == "optimal" and s["verified"] is True and s["format"] == "plant"
-    assert s["objective_name"] == "cost" and s["jobs"] >= 1
-    assert s["objective"] == pytest.approx(s["model_objective"], rel=1e-4)
+    assert s["status"] == "optimal" and s["verified"] is True and s["input_format"] == "plant"
+    assert s["kpis"]["objective_name"] == "cost" and s["kpis"]["jobs"] >= 1
+    assert s["objective"] == pytest.approx(s["details"]["model_objective"], rel=1e-4)
     assert sum(s["cost_breakdown"].values()) == pytest.approx(s["objective"], rel=1e-9)
     schedule = pd.read_csv(p / "schedule.csv")
     assert list(schedule.columns) == ["job", "good", "quantity", "step", "stage", "machine", "start", "end"]
-    assert schedule["job"].nunique() == s["jobs"]
+    assert schedule["job"].nunique() == s["kpis"]["jobs"]
     assert len(pd.read_csv(p / "inventory.csv")) == 40
     assert "<html" in (p / "report.html").read_text().lower()
 
@@ -115,7 +115,7 @@ def test_solve_a_jsplib_job_shop(benchmark: Callable[[str], Path], tmp_path: Pat
                              "--time-limit", "60", "--out", p2)
     assert code == EXIT_OK, output
     s = json.loads((p2 / "summary.json").read_text())
-    assert s["status"] == "optimal" and s["objective"] == 666 and s["format"] == "jsplib"
+    assert s["status"] == "optimal" and s["objective"] == 666 and s["input_format"] == "jsplib"
     assert len(pd.read_csv(p2 / "schedule.csv")) == 50
     code, output = plantwise("schedule", "verify", la01, p2, "--format", "jsplib")
     assert code == EXIT_OK, output

@@ -113,7 +113,7 @@ def test_cli_solves_verifies_reports_and_round_trips(case: str, tmp_path: Path) 
     assert check.ok, check.violations
     assert summary["objective"] == pytest.approx(check.objective_value, rel=1e-9, abs=1e-9)
     if objective == "cost":
-        assert summary["objective"] == pytest.approx(summary["model_objective"], rel=1e-4)
+        assert summary["objective"] == pytest.approx(summary["details"]["model_objective"], rel=1e-4)
     # the plan round-trips: saving what was loaded gives the same files
     plan.save(tmp_path / "again")
     again = load_plan(tmp_path / "again")

@@ -115,9 +115,9 @@ def _option(name: str, kind: Any, default: Any, *decls: str, **kwargs: Any) -> i
 def _format_option(family: Family) -> list[inspect.Parameter]:
     if not family.formats:
         return []
-    names = tuple(dict.fromkeys([family.name, *family.formats]))
+    names = tuple(dict.fromkeys([family.native, *family.formats]))
     fmt_enum = _choice_enum(f"{family.name}_format", names)
-    return [_option("fmt", fmt_enum, fmt_enum(family.name), "--format",
+    return [_option("fmt", fmt_enum, fmt_enum(family.native), "--format",
                     help="input format: the native CSV folder / workbook, or a benchmark file format")]
 
 
@@ -321,8 +321,11 @@ def _verify_command(family: Family) -> Callable[..., None]:
             raise input_error(exc) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise fail(f"{plan_dir}: cannot be read ({exc})") from None
+        for note in result.notes:
+            console.print(f"[yellow]note[/]: {note}", highlight=False)
         if result.objective is not None:
-            name = "profit" if family.sense == "max" else "objective"
+            name = getattr(result.verification, "objective_name", None) or (
+                "profit" if family.sense == "max" else "objective")
             out.print(f"recomputed {name}: {result.objective:,.6g}", highlight=False)
         raise typer.Exit(print_verification(result.verification))
 

@@ -122,6 +122,11 @@ class Family:
     formats: Mapping[str, Callable[[Path], Any]] = field(default_factory=dict)
     choose_method: Callable[[Any], tuple[str, str]] | None = None  # for method "auto": (name, reason)
     plan_files: Sequence[str] = ()
+    native_format: str = ""  # the name of the CSV folder / workbook format (default: the family's name)
+
+    @property
+    def native(self) -> str:
+        return self.native_format or self.name
 
     def method(self, name: str) -> Method:
         if name not in self.methods:
@@ -134,10 +139,10 @@ class Family:
 
     def read(self, path: str | Path, fmt: str | None = None) -> Any:
         """Load an instance in the native format (``fmt`` None or the family name) or a foreign one."""
-        if fmt in (None, "", self.name, "native"):
+        if fmt in (None, "", self.native, "native"):
             return self.load(Path(path))
         if fmt not in self.formats:
-            raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join([self.name, *self.formats])}")
+            raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join([self.native, *self.formats])}")
         return self.formats[fmt](Path(path))
 
 

@@ -404,6 +404,7 @@ class PlanCheck:
     verification: Verification
     summary: dict[str, Any] = field(default_factory=dict)
     objective: float | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def verify_folder(family: Family | str, instance: Any, plan_dir: str | Path) -> PlanCheck:
@@ -430,12 +431,14 @@ def verify_folder(family: Family | str, instance: Any, plan_dir: str | Path) -> 
         check.add("cost", "summary.json has no objective: the plan's cost cannot be checked")
     elif _finite(summary.get("objective")) is None:
         check.add("cost", f"summary.json's objective {summary.get('objective')!r} is not a finite number")
+    notes = []
     if claimed is None:
-        check.add("summary", "summary.json has no input_checksum: cannot tell which instance the plan is for")
+        notes.append("summary.json has no input_checksum (a plan made by hand?): checked against this instance "
+                     "without knowing which instance it was made for")
     objective = fam_objective(fam, check)
     for problem in _bound_problems(fam, _finite(summary.get("objective")), _finite(summary.get("bound"))):
         check.add("bound", problem.removeprefix("[bound] "))
-    return PlanCheck(check, summary, objective)
+    return PlanCheck(check, summary, objective, notes)
 
 
 def _read_summary_object(plan_dir: Path) -> dict[str, Any]:

@@ -181,6 +181,7 @@ FAMILY = register(Family(
     choose_method=_choose,
     input_specs=_input_specs,
     scalar_specs=_scalar_specs,
-    formats={"plant": _load, "jsplib": _jsplib, "hfs": _hfs},
+    formats={"jsplib": _jsplib, "hfs": _hfs},
+    native_format="plant",
     plan_files=("schedule.csv", "inventory.csv", "summary.json"),
 ))
