@@ -55,8 +55,14 @@ class Diagnosis:
             out.append(f"{len(self.unplaced_orders)} orders cannot be placed within stations, "
                        f"product-type capacity and due dates: {', '.join(self.unplaced_orders[:20])}")
         for s in self.shortages[:20]:
-            out.append(f"site {s['site']} part {s['part']}: short by {s['quantity']} units "
-                       f"(first in period {s['period']})")
+            if "orders" in s:
+                users = s["orders"]
+                out.append(f"part {s['part']}: the orders need {s['quantity']} units more than the sites can ever "
+                           f"have (initial stock + purchase limit x T); orders needing it: "
+                           f"{', '.join(users[:20])}{' ...' if len(users) > 20 else ''}")
+            else:
+                out.append(f"site {s['site']} part {s['part']}: short by {s['quantity']} units "
+                           f"(first in period {s['period']})")
         if self.note:
             out.append(self.note)
         return out or ["no plan exists (no single order or part explains it)"]
@@ -206,10 +212,38 @@ def _solve_one(
     return model, res, timings
 
 
+def direct_causes(inst: OffloadInstance) -> Diagnosis:
+    """Necessary conditions checked one by one, each naming exactly the orders and parts at fault:
+
+    * an order with no (site, start) that meets its due date at a site with a station and
+      capacity for its product type (``last_start`` and ``type_capacity``);
+    * a part that the orders need more of, in all, than the sites can ever have:
+      ``sum_i r_in > sum_j (initial_stock_jn + purchase_limit_jn * T)``; the orders that need
+      it are named.
+    """
+    diag = Diagnosis()
+    last = inst.last_start()
+    can = inst.eligible & (last >= 1) & (inst.stations[None, :] > 0) & (
+        inst.type_capacity[:, inst.order_type].T > 0)
+    diag.unplaced_orders = [inst.orders[i] for i in np.flatnonzero(~can.any(axis=1))]
+    need = inst.parts_required.sum(axis=0)
+    most = (inst.initial_stock + inst.purchase_limit * inst.horizon).sum(axis=0)
+    for n in np.flatnonzero(need > most):
+        users = [inst.orders[i] for i in np.flatnonzero(inst.parts_required[:, n] > 0)]
+        diag.shortages.append({"site": "all sites", "part": inst.parts[n], "quantity": round(float(need[n] - most[n])),
+                               "period": inst.horizon, "orders": users})
+    return diag
+
+
 def diagnose(inst: OffloadInstance, mode: str, options: SolveOptions) -> Diagnosis:
-    """Elastic version of the model: an order may stay unplaced and a (site, part,
-    period) may receive emergency parts, both at a prohibitive price. The cheapest
-    elastic plan names the orders and parts that cannot be satisfied."""
+    """Why no plan exists. First :func:`direct_causes`; when they name nothing, the elastic
+    model: an order may stay unplaced and a (site, part, period) may receive emergency parts,
+    both at a prohibitive price. Its cheapest plan names the orders and parts that cannot be
+    satisfied — reported only when HiGHS proves that plan optimal, since an unproven elastic
+    plan may blame innocent orders."""
+    direct = direct_causes(inst)
+    if direct.unplaced_orders or direct.shortages:
+        return direct
     model = build_model(inst, mode)
     lm = model.lm
     I = inst.num_orders
@@ -247,6 +281,10 @@ def diagnose(inst: OffloadInstance, mode: str, options: SolveOptions) -> Diagnos
                       f"{inst.purchase_limit[j, n]}" for j, n in over]
         generic = "the elastic model found no plan either: check stations, capacities and due dates"
         diag.note = "; ".join(notes) or generic
+        return diag
+    if res.status != SolveStatus.OPTIMAL:
+        diag.note = (f"the diagnosis model did not finish within {min(60.0, options.time_limit or 60.0):g} s, so "
+                     "it names no order or part; rerun with a longer --time-limit for a diagnosis")
         return diag
     x = res.x
     diag.unplaced_orders = [inst.orders[i] for i in np.flatnonzero(x[unplaced] > 0.5)]
