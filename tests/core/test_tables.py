@@ -290,7 +290,7 @@ def test_workbook_missing_sheet(tmp_path: Path) -> None:
     book = write_book(tmp_path / "book.xlsx", {"items": pd.DataFrame({"item": ["a"], "count": [1], "weight": [1.0]})})
     errors = load_errors(book, [ITEMS, LINKS])
     assert where(errors) == [("book.xlsx[links]", None, None)]
-    assert errors[0].message == "sheet missing in workbook"
+    assert errors[0].message == "sheet 'links' missing; the workbook has: items"
 
 
 def test_workbook_cell_errors_name_sheet_row_and_column(tmp_path: Path) -> None:

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from plantwise.core.family import Family, Method, MethodOutput, NoParams, output_from_summary, param, register
+from plantwise.core.family import (
+    Family,
+    Method,
+    MethodOutput,
+    NoParams,
+    lazy,
+    output_from_summary,
+    param,
+    register,
+    specs_of,
+)
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
 
@@ -99,47 +108,30 @@ def lp_bound(inst: Any, options: SolveOptions) -> float | None:
     return -float(lp.objective) if lp.status == SolveStatus.OPTIMAL and lp.objective is not None else None
 
 
-def _verify(inst: Any, plan: Any) -> Any:
-    from plantwise.acceptance.verifier import verify
-
-    return verify(inst, plan)
 
 
-def _report(inst: Any, plan: Any, folder: Path) -> Path:
-    from plantwise.acceptance.reporting import write_report
-
-    return write_report(inst, plan, folder)
 
 
-def _load(path: Path) -> Any:
-    from plantwise.acceptance.instance import load
-
-    return load(path)
 
 
-def _load_plan(path: Path) -> Any:
-    from plantwise.acceptance.plan import load_plan
-
-    return load_plan(path)
 
 
-def _specs() -> tuple[Any, Any, Any]:
-    from plantwise.acceptance import instance, plan
 
-    return instance.SPECS, getattr(instance, "SCALAR_SPECS", ()), plan.PLAN_SPECS
-
-
-_input_specs, _scalar_specs, _plan_specs = _specs()
+_specs = {
+    **dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.acceptance.instance", "SPECS", "SCALAR_SPECS"),
+               strict=True)),
+    "plan_specs": specs_of("plantwise.acceptance.plan", "PLAN_SPECS")[0],
+}
 
 FAMILY = register(Family(
     name="acceptance",
     document="003",
     title="Make-to-order order acceptance: one MILP, or a Stackelberg game whose followers coordinate by ADMM",
     sense="max",
-    load=_load,
-    load_plan=_load_plan,
-    verify=_verify,
-    write_report=_report,
+    load=lazy("plantwise.acceptance.instance:load"),
+    load_plan=lazy("plantwise.acceptance.plan:load_plan"),
+    verify=lazy("plantwise.acceptance.verifier:verify"),
+    write_report=lazy("plantwise.acceptance.reporting:write_report"),
     generate=_generate,
     generate_params=AcceptanceGenerate,
     checksum=lambda inst: inst.checksum(),
@@ -149,9 +141,7 @@ FAMILY = register(Family(
                        AdmmParams, proves_bound=False),
     },
     default_method="centralized",
-    input_specs=_input_specs,
-    scalar_specs=_scalar_specs,
-    plan_specs=_plan_specs,
+    **_specs,
     plan_files=("orders.csv", "purchases.csv", "part_stock.csv", "processing.csv", "maintenance.csv",
                 "finished_stock.csv", "summary.json"),
 ))

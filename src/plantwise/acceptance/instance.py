@@ -22,21 +22,23 @@ Tables (one CSV each, or one sheet each of an ``.xlsx``; units in
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import ErrorCollector
+from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.scalars import ScalarSpec, check_scalars
 from plantwise.core.tables import (
     Column,
     Table,
     TableSpec,
     check_references,
     frames_checksum,
-    load_tables,
-    read_scalars,
+    read_scalar_source,
+    read_tables,
     save_tables,
     tables_from_frames,
 )
@@ -45,83 +47,118 @@ SPECS: tuple[TableSpec, ...] = (
     TableSpec(
         "orders",
         (
-            Column("order", "str"),
-            Column("product", "str", required=False, default=""),
-            Column("quantity", "int", 1, unit="items"),
-            Column("revenue", "float", 0, unit="currency per order"),
-            Column("margin", "float", 0, required=False, default=0.0, unit="currency per order",
+            Column("order", "str", unit="id", doc="an order"),
+            Column("product", "str", required=False, default="", unit="text", doc="product (informative)"),
+            Column("quantity", "int", 1, unit="items", doc="items ordered"),
+            Column("revenue", "float", 0, unit="currency/order", doc="paid when the order is delivered"),
+            Column("margin", "float", 0, required=False, default=0.0, unit="currency/order",
                    doc="profit margin (informative: the model charges every cost explicitly)"),
-            Column("deadline_hours", "float", 0, unit="h from the start"),
-            Column("delay_penalty_per_hour", "float", 0, unit="currency/h late"),
-            Column("unmet_penalty", "float", 0, unit="currency per accepted order not delivered"),
-            Column("distance_miles", "float", 0, unit="miles to the customer"),
-            Column("production_cost_per_hour", "float", 0, required=False, default=0.0, unit="currency/machine h"),
-            Column("complexity", "str", required=False, default=""),
-            Column("promptness", "str", required=False, default=""),
-            Column("revenue_class", "str", required=False, default=""),
-            Column("location", "str", required=False, default=""),
-            Column("quantity_class", "str", required=False, default=""),
-            Column("parts_class", "str", required=False, default=""),
+            Column("deadline_hours", "float", 0, unit="h", doc="due time from the start, within the horizon"),
+            Column("delay_penalty_per_hour", "float", 0, unit="currency/h", doc="per hour delivered late"),
+            Column("unmet_penalty", "float", 0, unit="currency/order", doc="per accepted order not delivered"),
+            Column("distance_miles", "float", 0, unit="miles", doc="distance to the customer"),
+            Column("production_cost_per_hour", "float", 0, required=False, default=0.0, unit="currency/h",
+                   doc="per machine hour of this order"),
+            Column("complexity", "str", required=False, default="", unit="text",
+                   doc="generator category: number of operations (informative)"),
+            Column("promptness", "str", required=False, default="", unit="text",
+                   doc="generator category: deadline (informative)"),
+            Column("revenue_class", "str", required=False, default="", unit="text",
+                   doc="generator category: revenue (informative)"),
+            Column("location", "str", required=False, default="", unit="text",
+                   doc="generator category: distance (informative)"),
+            Column("quantity_class", "str", required=False, default="", unit="text",
+                   doc="generator category: quantity (informative)"),
+            Column("parts_class", "str", required=False, default="", unit="text",
+                   doc="generator category: number of part types (informative)"),
         ),
         key=("order",),
+        unknown_columns="error",
     ),
     TableSpec(
         "order_parts",
-        (Column("order", "str"), Column("part", "str"), Column("per_unit", "float", 1e-9, unit="parts/item")),
+        (Column("order", "str", unit="id", doc="an order of orders.csv"),
+         Column("part", "str", unit="id", doc="a part of parts.csv, with a supplier"),
+         Column("per_unit", "float", 1e-9, unit="parts/item", doc="the bill of material")),
         key=("order", "part"),
+        unknown_columns="error",
     ),
     TableSpec(
         "operations",
         (
-            Column("order", "str"),
-            Column("step", "int", 1),
-            Column("machine", "str"),
-            Column("hours_per_unit", "float", 1e-9, unit="machine h/item"),
+            Column("order", "str", unit="id", doc="an order of orders.csv"),
+            Column("step", "int", 1, unit="step", doc="position in the order's route, 1..n"),
+            Column("machine", "str", unit="id", doc="a machine of machines.csv"),
+            Column("hours_per_unit", "float", 1e-9, unit="machine h/item", doc="processing time"),
         ),
         key=("order", "step"),
+        unknown_columns="error",
     ),
     TableSpec(
         "parts",
         (
-            Column("part", "str"),
-            Column("holding_cost", "float", 0, unit="currency/item/period"),
-            Column("initial_inventory", "float", 0, required=False, default=0.0, unit="items"),
+            Column("part", "str", unit="id", doc="a part"),
+            Column("holding_cost", "float", 0, unit="currency/item/period", doc="on end-of-period stock"),
+            Column("initial_inventory", "float", 0, required=False, default=0.0, unit="items",
+                   doc="stock at the start"),
         ),
         key=("part",),
+        unknown_columns="error",
     ),
     TableSpec(
         "suppliers",
         (
-            Column("supplier", "str"),
-            Column("part", "str"),
-            Column("capacity_per_period", "float", 0, unit="parts/period"),
-            Column("cost_per_part", "float", 0, unit="currency/part"),
+            Column("supplier", "str", unit="id", doc="a supplier"),
+            Column("part", "str", unit="id", doc="a part it offers"),
+            Column("capacity_per_period", "float", 0, unit="parts/period", doc="most it delivers per period"),
+            Column("cost_per_part", "float", 0, unit="currency/part", doc="purchase cost"),
         ),
         key=("supplier", "part"),
+        unknown_columns="error",
     ),
     TableSpec(
         "machines",
         (
-            Column("machine", "str"),
-            Column("capacity_hours", "float", 0, unit="h/period"),
-            Column("maintenance_capacity_hours", "float", 0, unit="h in a period with maintenance"),
-            Column("max_utilisation", "float", 0, required=False, default=1.0, doc="in (0, 1]"),
-            Column("mttf_hours", "float", 1e-9, unit="h: maintain at least this often"),
-            Column("maintenance_hours", "float", 0, required=False, default=0.0, unit="h"),
-            Column("maintenance_cost", "float", 0, required=False, default=0.0, unit="currency per maintenance"),
+            Column("machine", "str", unit="id", doc="a machine"),
+            Column("capacity_hours", "float", 0, unit="h/period", doc="available hours per period"),
+            Column("maintenance_capacity_hours", "float", 0, unit="h/period",
+                   doc="available hours in a period with maintenance, at most capacity_hours"),
+            Column("max_utilisation", "float", 0, required=False, default=1.0, unit="share",
+                   doc="largest share of the capacity used, in (0, 1]"),
+            Column("mttf_hours", "float", 1e-9, unit="h", doc="mean time to failure: maintain at least this often"),
+            Column("maintenance_hours", "float", 0, required=False, default=0.0, unit="h",
+                   doc="duration of a maintenance"),
+            Column("maintenance_cost", "float", 0, required=False, default=0.0, unit="currency/maintenance",
+                   doc="cost of a maintenance"),
         ),
         key=("machine",),
+        unknown_columns="error",
     ),
     TableSpec(
         "transport",
         (
-            Column("mode", "str"),
-            Column("capacity_per_period", "float", 0, unit="items/period"),
-            Column("cost_per_item_mile", "float", 0, unit="currency/item/mile"),
-            Column("hours_per_mile", "float", 0, unit="h/mile"),
+            Column("mode", "str", unit="id", doc="a transport mode"),
+            Column("capacity_per_period", "float", 0, unit="items/period", doc="most items shipped per period"),
+            Column("cost_per_item_mile", "float", 0, unit="currency/item/mile", doc="shipping cost"),
+            Column("hours_per_mile", "float", 0, unit="h/mile", doc="travel time"),
         ),
         key=("mode",),
+        unknown_columns="error",
     ),
+)
+
+SCALAR_SPECS: tuple[ScalarSpec, ...] = (
+    ScalarSpec("name", "str", unit="text", doc="label of the instance (default: the folder or workbook name)"),
+    ScalarSpec("horizon_hours", "float", minimum=0, exclusive_minimum=True, required=True, unit="h",
+               doc="length of the horizon"),
+    ScalarSpec("period_hours", "float", minimum=0, exclusive_minimum=True, required=True, unit="h",
+               doc="decision period; must divide horizon_hours into whole periods"),
+    ScalarSpec("storage", "mapping", doc="finished-goods storage", fields=(
+        ScalarSpec("cost_per_item_period", "float", minimum=0, default=0.0, unit="currency/item/period",
+                   doc="holding cost of a finished item"),
+        ScalarSpec("capacity", "float", minimum=0, default=None, unit="items",
+                   doc="finished items stored at once; leave it out for unlimited"),
+    )),
 )
 
 
@@ -175,49 +212,58 @@ class AcceptanceInstance:
 
 
 def load(path: str | Path) -> AcceptanceInstance:
-    """Load and validate a folder or workbook; ``InputErrors`` name every defect."""
+    """Load and validate a folder or workbook; ``InputErrors`` name every defect: every
+    unreadable file, bad cell and bad setting together, then the cross-table rules."""
     path = Path(path)
-    scalars, source = read_scalars(path)
-    return from_tables(load_tables(path, SPECS), scalars, source, name=str(scalars.get("name", path.stem)))
+    found = read_scalar_source(path)
+    errors = list(found.errors)
+    settings: dict[str, object] = {"name": None}
+    if found.readable:
+        settings, more = _scalars(found.values, found.source)
+        errors += more
+    tables, table_errors = read_tables(path, SPECS)
+    if table_errors or not found.readable:
+        raise InputErrors(errors + table_errors)
+    # clean tables: the cross-table rules are checked and reported with any bad setting
+    try:
+        inst = from_tables(tables, found.values, found.source, name=str(settings["name"] or path.stem))
+    except InputErrors as exc:
+        raise InputErrors(found.errors + exc.errors) from None
+    if found.errors:  # a duplicate key: the values were usable, the file is still wrong
+        raise InputErrors(found.errors)
+    return inst
 
 
 def from_frames(frames: dict[str, pd.DataFrame], scalars: dict[str, object]) -> AcceptanceInstance:
     return from_tables(tables_from_frames(frames, SPECS), scalars, "instance.yaml",
-                       name=str(scalars.get("name", "acceptance")))
+                       name=str(scalars.get("name") or "acceptance"))
 
 
-def _positive(err: ErrorCollector, source: str, key: str, value: object, minimum: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= minimum:
-        err.add(source, None, key, f"must be a number > {minimum:g}, got {value!r}")
-        return 1.0
-    return float(value)
+def _scalars(scalars: Mapping[str, object] | None, source: str) -> tuple[dict[str, object], list[InputError]]:
+    """The settings checked against :data:`SCALAR_SPECS`, plus: the period divides the horizon."""
+    settings, errors = check_scalars(scalars, SCALAR_SPECS, source)
+    horizon, period = settings["horizon_hours"], settings["period_hours"]
+    if isinstance(horizon, float) and isinstance(period, float):
+        ratio = horizon / period
+        if abs(ratio - round(ratio)) > 1e-9:
+            errors.append(InputError(source, None, "period_hours",
+                                     f"must divide horizon_hours ({horizon:g}) into whole periods"))
+    return settings, errors
 
 
-def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: str,
+def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, source: str,
                 name: str = "acceptance") -> AcceptanceInstance:
-    """Cross-table validation; every defect is collected and raised together."""
+    """Cross-table validation; every defect is collected and raised together (a bad setting
+    skips only the rules that need it)."""
     err = ErrorCollector()
-    horizon = _positive(err, source, "horizon_hours", scalars.get("horizon_hours"))
-    period = _positive(err, source, "period_hours", scalars.get("period_hours"))
-    ratio = horizon / period
-    if abs(ratio - round(ratio)) > 1e-9:
-        err.add(source, None, "period_hours", f"must divide horizon_hours ({horizon:g}) into whole periods")
-    storage = scalars.get("storage", {}) or {}
-    if not isinstance(storage, dict):
-        err.add(source, None, "storage", "must be a mapping with cost_per_item_period and capacity")
-        storage = {}
-    for key in storage:
-        if key not in ("cost_per_item_period", "capacity"):
-            err.add(source, None, f"storage.{key}", "unknown key (expected cost_per_item_period, capacity)")
-    storage_cost = storage.get("cost_per_item_period", 0.0)
-    if isinstance(storage_cost, bool) or not isinstance(storage_cost, int | float) or storage_cost < 0:
-        err.add(source, None, "storage.cost_per_item_period", f"must be a number >= 0, got {storage_cost!r}")
-        storage_cost = 0.0
-    capacity = storage.get("capacity", math.inf)
-    if isinstance(capacity, bool) or not isinstance(capacity, int | float) or capacity < 0:
-        err.add(source, None, "storage.capacity", f"must be a number >= 0, got {capacity!r}")
-        capacity = math.inf
-    err.raise_if_any()
+    settings, errors = _scalars(scalars, source)
+    err.extend(errors)
+    horizon_ok = isinstance(settings["horizon_hours"], float)  # None when missing or in error
+    horizon = float(settings["horizon_hours"] or 1.0)  # type: ignore[arg-type]
+    period = float(settings["period_hours"] or 1.0)  # type: ignore[arg-type]
+    storage: dict[str, object] = settings["storage"]  # type: ignore[assignment]
+    storage_cost = float(storage["cost_per_item_period"])  # type: ignore[arg-type]
+    capacity = math.inf if storage["capacity"] is None else float(storage["capacity"])  # type: ignore[arg-type]
     to, top, tops, tp, ts, tm, tt = (tables[n] for n in ("orders", "order_parts", "operations", "parts", "suppliers",
                                                           "machines", "transport"))
     orders, parts, machines = to.frame["order"].tolist(), tp.frame["part"].tolist(), tm.frame["machine"].tolist()
@@ -234,7 +280,7 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
         err.errors.append(tm.error(int(idx), "max_utilisation", f"must be in (0, 1], got {value:g}"))
     for idx in np.flatnonzero((m["maintenance_capacity_hours"] > m["capacity_hours"]).to_numpy()):
         err.errors.append(tm.error(int(idx), "maintenance_capacity_hours", "exceeds capacity_hours"))
-    for idx in np.flatnonzero((to.frame["deadline_hours"] > horizon).to_numpy()):
+    for idx in np.flatnonzero((to.frame["deadline_hours"] > horizon).to_numpy() if horizon_ok else []):
         err.errors.append(to.error(int(idx), "deadline_hours", f"deadline {to.frame['deadline_hours'].iat[idx]:g} h is "
                                                                f"beyond the horizon ({horizon:g} h)"))
     err.raise_if_any()

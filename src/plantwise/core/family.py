@@ -146,6 +146,28 @@ class Family:
         return self.formats[fmt](Path(path))
 
 
+def lazy(target: str) -> Callable[..., Any]:
+    """``"package.module:function"`` as a callable that imports the module on its first call, so
+    a family's definition names its loaders, verifier and report without importing them."""
+    module_name, _, attr = target.partition(":")
+    cache: list[Callable[..., Any]] = []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not cache:
+            cache.append(getattr(importlib.import_module(module_name), attr))
+        return cache[0](*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = attr
+    call.__doc__ = f"Calls {target} (imported on first use)."
+    return call
+
+
+def specs_of(module_name: str, *names: str) -> tuple[Any, ...]:
+    """Module constants ``names`` of ``module_name`` (``()`` for one it does not define)."""
+    module = importlib.import_module(module_name)
+    return tuple(getattr(module, name, ()) for name in names)
+
+
 _REGISTRY: dict[str, Family] = {}
 
 

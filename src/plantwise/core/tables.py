@@ -2,27 +2,85 @@
 
 Every defect becomes an :class:`InputError` naming the file (``orders.csv`` or
 ``book.xlsx[orders]``), the spreadsheet row (header = row 1) and the column. All
-defects of a table are collected before anything is raised.
+defects of every table are collected before anything is raised.
+
+What is accepted (the rules :func:`describe_schema` states for users):
+
+* CSV files are UTF-8, with or without a BOM (Excel's "CSV UTF-8"); the separator is
+  ``,``, ``;`` or tab, detected from the header line; in a ``;``-separated file a
+  numeric cell may use a decimal comma (``1,5``). Blank lines are skipped; row numbers
+  stay the file's lines.
+* Headers match the spec after trimming and case-folding (`` Order `` is ``order``). A
+  header that is not a column of the table is an error (with "did you mean" when it
+  resembles a missing column) for tables whose ``unknown_columns`` is ``"error"`` (every
+  instance table); tables with ``"ignore"`` (plans written by the solvers) skip it. A
+  header given twice is an error.
+* In a workbook the table is the sheet of that name, matched case-insensitively; blank
+  rows are skipped, row numbers stay the sheet's. A formula cell without a cached
+  value (a workbook written by a program and never opened in Excel) is an error: its
+  value is unknown. Formulas are only looked up (a second, formula-preserving read of
+  the sheet) when a sheet has empty cells, so clean workbooks are read once.
+* Only an empty cell is blank in a file (``nan`` or ``None`` are not numbers); frames
+  passed to :func:`tables_from_frames` may also use NaN/None for blank.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import math
+import re
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.errors import InputError, InputErrors
+from plantwise.core.scalars import (
+    KIND_NAMES,
+    MAX_MAGNITUDE,
+    ScalarSpec,
+    decode_text,
+    did_you_mean,
+    flatten_specs,
+    format_value,
+    parse_yaml,
+)
 
 Kind = Literal["str", "int", "float"]
-MAX_MAGNITUDE = 1e15  # larger (or infinite) numbers are input errors, never wrapped or clipped
+__all__ = [
+    "MAX_MAGNITUDE",
+    "Column",
+    "ScalarSource",
+    "Table",
+    "TableSpec",
+    "check_references",
+    "describe_schema",
+    "frames_checksum",
+    "index_of",
+    "instance_kind",
+    "load_tables",
+    "read_scalar_source",
+    "read_scalars",
+    "read_summary",
+    "read_tables",
+    "save_tables",
+    "tables_from_frames",
+]
+
+FORMULA_MESSAGE = "formula without a cached value (open and save the workbook in Excel)"
+FRAME_BLANKS = ("", "None", "nan", "NaN", "<NA>", "NaT")  # how pandas renders a missing value as text
+SEPARATORS = (",", ";", "\t")
+SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab"}
+_DECIMAL_COMMA = re.compile(r"^([+-]?\d*),(\d+(?:[eE][+-]?\d+)?)$")
 
 
 @dataclass(frozen=True)
@@ -40,12 +98,18 @@ class Column:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A table: file stem, columns and the columns forming its unique key."""
+    """A table: file stem, columns and the columns forming its unique key.
+
+    ``unknown_columns`` says what a header that is not one of ``columns`` is: an
+    ``"error"`` (instance tables: a misspelt optional column would otherwise silently take
+    its default) or ``"ignore"``\\ d.
+    """
 
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
     doc: str = ""
+    unknown_columns: Literal["error", "ignore"] = "ignore"
 
     @property
     def filename(self) -> str:
@@ -72,127 +136,329 @@ class Table:
         return InputError(self.source, row, column, message)
 
 
-def _read_raw(
-    path: Path, specs: Sequence[TableSpec]
-) -> tuple[dict[str, tuple[pd.DataFrame, str]], list[InputError]]:
-    raw: dict[str, tuple[pd.DataFrame, str]] = {}
-    errors = ErrorCollector()
+@dataclass
+class _Raw:
+    """A table as read, before its header is matched: the header cells, every non-blank
+    body row (cell text) with its spreadsheet row, and cells holding uncached formulas."""
+
+    source: str
+    header: list[str]
+    header_row: int
+    rows: list[list[str]]
+    row_numbers: list[int]
+    decimal_comma: bool = False
+    formulas: set[tuple[int, int]] = field(default_factory=set)  # (body row index, column position)
+
+
+# ---------------------------------------------------------------------- paths
+def instance_kind(path: str | Path) -> Literal["folder", "workbook"]:
+    """``"folder"`` or ``"workbook"``; any other path raises one plain :class:`InputErrors`."""
+    path = Path(path)
     if path.is_dir():
-        for spec in specs:
-            file = path / spec.filename
-            if not file.exists():
-                errors.add(spec.filename, None, None, f"file missing in {path}")
+        return "folder"
+    if not path.exists():
+        raise InputErrors([InputError(str(path), None, None, "no such folder or workbook")])
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "workbook"
+    if suffix == ".xls":
+        message = "an old-format .xls workbook: save it as an .xlsx workbook (Excel Workbook)"
+    else:
+        message = (f"'{path.name}' is a single file: give the instance folder that holds it ({path.absolute().parent}) "
+                   "or an .xlsx workbook")
+    raise InputErrors([InputError(str(path), None, None, message)])
+
+
+# ---------------------------------------------------------------------- CSV
+def _sniff(line: str) -> str:
+    """The separator of a header line: the most frequent of ``,`` ``;`` tab outside quotes."""
+    unquoted = re.sub(r'"[^"]*"', "", line)
+    counts = {sep: unquoted.count(sep) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=lambda sep: counts[sep])  # ties: the earlier, ',' first
+    return best if counts[best] else ","
+
+
+def _read_csv(file: Path, name: str) -> tuple[_Raw | None, list[InputError]]:
+    """Read a CSV as text. A row with more fields than the header is an error naming that
+    row (and is left out); missing trailing fields are empty, so a required column then
+    reports an empty value."""
+    if file.is_dir():
+        return None, [InputError(name, None, None, f"is a folder, not a CSV file ({file})")]
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        return None, [InputError(name, None, None, f"cannot be read: {exc.strerror or exc}")]
+    text, problem = decode_text(data, name, "save it as UTF-8 (Excel: \"CSV UTF-8\")")
+    if problem is not None:
+        return None, [InputError(name, problem.row, None, f"cannot be read as CSV: {problem.message}")]
+    assert text is not None
+    first = next((line for line in text.splitlines() if line.strip(" \t,;")), None)
+    if first is None:
+        return None, [InputError(name, None, None, "cannot be read as CSV: no header row")]
+    sep = _sniff(first)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
+    errors: list[InputError] = []
+    header: list[str] | None = None
+    header_row = 1
+    body: list[list[str]] = []
+    numbers: list[int] = []
+    try:
+        for row in reader:
+            if not row or all(not c.strip() for c in row):
+                continue  # blank line
+            if header is None:
+                header, header_row = [c.strip() for c in row], reader.line_num
                 continue
-            try:
-                frame = _read_csv(file, spec.filename, errors)
-            except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, csv.Error) as exc:
-                errors.add(spec.filename, None, None, f"cannot be read as CSV: {exc}")
+            if len(row) > len(header):
+                errors.append(InputError(name, reader.line_num, None, f"{len(row)} fields, the header has "
+                                                                      f"{len(header)}"))
                 continue
-            if frame is not None:
-                raw[spec.name] = (frame, spec.filename)
-    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+            body.append(row + [""] * (len(header) - len(row)))  # short rows: missing trailing values are empty
+            numbers.append(reader.line_num)
+    except csv.Error as exc:
+        errors.append(InputError(name, reader.line_num, None, f"cannot be read as CSV: {exc}"))
+    if header is None:
+        return None, [*errors, InputError(name, None, None, "cannot be read as CSV: no header row")]
+    return _Raw(name, header, header_row, body, numbers, decimal_comma=sep == ";"), errors
+
+
+# ---------------------------------------------------------------------- workbooks
+def _cell_text(value: object) -> str:
+    """A cell's value as the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _is_formula(value: object) -> bool:
+    return (isinstance(value, str) and value.startswith("=")) or type(value).__name__ in (
+        "ArrayFormula", "DataTableFormula")
+
+
+class _Workbook:
+    """An open ``.xlsx`` (read-only, cached values); sheets matched case-insensitively."""
+
+    def __init__(self, path: Path) -> None:
+        import openpyxl
+
+        self.path = path
+        self._formulas: Any = None
         try:
-            book = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken workbook
             raise InputErrors([InputError(path.name, None, None, f"cannot open workbook: {exc}")]) from None
-        for spec in specs:
-            source = f"{path.name}[{spec.name}]"
-            if spec.name not in book:
-                errors.add(source, None, None, "sheet missing in workbook")
+        self.names = list(self.book.sheetnames)
+        self._by_fold = {n.strip().casefold(): n for n in reversed(self.names)}
+
+    def close(self) -> None:
+        self.book.close()
+        if self._formulas is not None:
+            self._formulas.close()
+
+    def __enter__(self) -> _Workbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def missing(self, name: str, source: str) -> InputError:
+        listed = ", ".join(self.names) if self.names else "no sheets"
+        message = f"sheet '{name}' missing; the workbook has: {listed}"
+        hint = did_you_mean(name, self.names)
+        if hint is not None:
+            message += f" (did you mean '{hint}'?)"
+        return InputError(source, None, None, message)
+
+    def sheet(self, name: str) -> str | None:
+        return self._by_fold.get(name.casefold())
+
+    def rows(self, sheet: str, book: Any = None) -> list[tuple[object, ...]]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return list((book or self.book)[sheet].iter_rows(values_only=True))
+
+    def formula_cells(self, sheet: str, cells: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which of ``cells`` (0-based sheet row, column), empty as cached values, hold a formula."""
+        if not cells:
+            return set()
+        if self._formulas is None:
+            import openpyxl
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._formulas = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+        rows = self.rows(sheet, self._formulas)
+        return {(r, c) for r, c in cells if r < len(rows) and c < len(rows[r]) and _is_formula(rows[r][c])}
+
+    def read(self, sheet: str, source: str) -> tuple[_Raw | None, list[InputError]]:
+        """The sheet as a table: the first non-blank row is the header, blank rows are skipped
+        (a row of uncached formulas is not blank)."""
+        header: list[str] | None = None
+        header_row = 1
+        entries: list[tuple[int, list[str]]] = []  # 0-based sheet row, cell texts
+        empty: set[tuple[int, int]] = set()  # empty cached values under the header
+        for r, row in enumerate(self.rows(sheet)):
+            cells = [_cell_text(v) for v in row]
+            if header is None:
+                if any(cells):
+                    header, header_row = cells, r + 1
                 continue
-            raw[spec.name] = (book[spec.name], source)
-    elif not path.exists():
-        raise InputErrors([InputError(str(path), None, None, "no such folder or workbook")])
-    else:
-        raise InputErrors(
-            [InputError(str(path), None, None, "expected a folder of CSV files or an .xlsx workbook")]
-        )
-    return raw, errors.errors
+            empty.update((r, c) for c, v in enumerate(row[: len(header)]) if v is None)
+            entries.append((r, cells))
+        if header is None:
+            return None, [InputError(source, None, None, "no header row: the sheet is empty")]
+        formulas = self.formula_cells(sheet, empty)
+        with_formula = {r for r, _ in formulas}
+        body: list[list[str]] = []
+        numbers: list[int] = []
+        index: dict[int, int] = {}
+        for r, cells in entries:
+            if not any(cells) and r not in with_formula:
+                continue  # blank row
+            index[r] = len(body)
+            body.append(cells + [""] * (len(header) - len(cells)))
+            numbers.append(r + 1)
+        raw = _Raw(source, header, header_row, body, numbers, formulas={(index[r], c) for r, c in formulas})
+        return raw, []
 
 
-def _read_csv(file: Path, name: str, errors: ErrorCollector) -> pd.DataFrame | None:
-    """Read a CSV as text. A row with more fields than the header is an error naming that
-    row (pandas would shift or drop values silently); missing trailing fields are empty,
-    so a required column then reports an empty value."""
-    with file.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh, skipinitialspace=True)
-        rows, line_numbers = [], []
-        for row in reader:
-            rows.append(row)
-            line_numbers.append(reader.line_num)
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise pd.errors.EmptyDataError("no header row")
-    header = [c.strip() for c in rows[0]]
-    bad = False
-    body = []
-    numbers = []
-    for number, row in zip(line_numbers[1:], rows[1:], strict=True):
-        if not row or all(not c.strip() for c in row):
-            continue  # blank line
-        if len(row) > len(header):
-            errors.add(name, number, None, f"{len(row)} fields, the header has {len(header)}")
-            bad = True
+# ---------------------------------------------------------------------- header and typing
+def _resolve_columns(header: Sequence[str], spec: TableSpec, source: str, header_row: int | None,
+                     has_values: Callable[[int], bool]) -> tuple[dict[str, int], list[InputError]]:
+    """Position of each spec column in ``header`` (trimmed, case-folded) and the header's defects."""
+    names = [str(h).strip() for h in header]
+    known = {c.name.casefold(): c.name for c in spec.columns}
+    positions: dict[str, int] = {}
+    errors: list[InputError] = []
+    unknown: list[tuple[int, str]] = []
+    for pos, name in enumerate(names):
+        if not name:
+            if has_values(pos):
+                errors.append(InputError(source, header_row, None, f"column {pos + 1} holds values but has no header"))
             continue
-        body.append(row + [""] * (len(header) - len(row)))  # short rows: missing trailing values are empty
-        numbers.append(number)
-    if bad:
-        return None
-    frame = pd.DataFrame(body, columns=header, dtype=str)
-    frame.attrs["source_rows"] = numbers
-    return frame
+        column = known.get(name.casefold())
+        if column is None:
+            unknown.append((pos, name))
+        elif column in positions:
+            errors.append(InputError(source, header_row, column, f"column '{column}' appears twice in the header "
+                                                                 f"(columns {positions[column] + 1} and {pos + 1})"))
+        else:
+            positions[column] = pos
+    if len(names) == 1 and unknown and len(spec.columns) > 1:
+        seps = [s for s in (";", "\t", ",") if s in names[0]]
+        if seps:
+            message = (f"the header is the single field '{names[0]}': it looks like {SEPARATOR_NAMES[seps[0]]}-"
+                       f"separated text; expected the columns {', '.join(c.name for c in spec.columns)}")
+            return {}, [*errors, InputError(source, header_row, None, message)]
+    missing = [c for c in spec.columns if c.name not in positions]
+    by_name = {c.name: c for c in spec.columns}
+    hinted: set[str] = set()
+    expected = ", ".join(c.name for c in spec.columns)
+    for _, name in unknown:
+        hint = did_you_mean(name, [c.name for c in missing if c.name not in hinted])
+        if hint is not None and (spec.unknown_columns == "error" or by_name[hint].required):
+            hinted.add(hint)
+            message = f"column '{name}' is not known; did you mean '{hint}'?"
+            if by_name[hint].required:
+                message += f" (required column '{hint}' is missing)"
+            errors.append(InputError(source, header_row, name, message))
+        elif spec.unknown_columns == "error":
+            errors.append(InputError(source, header_row, name, f"column '{name}' is not known; "
+                                                               f"expected columns: {expected}"))
+    for column in missing:
+        if column.required and column.name not in hinted:
+            errors.append(InputError(source, None, column.name, "required column missing"))
+    return positions, errors
+
+
+def _frame_of(raw: _Raw, spec: TableSpec) -> tuple[pd.DataFrame, list[InputError]]:
+    """The text frame of the spec columns found in ``raw`` (columns named as in the spec)."""
+    def has_values(pos: int) -> bool:
+        return any(pos < len(row) and row[pos].strip() for row in raw.rows)
+
+    positions, errors = _resolve_columns(raw.header, spec, raw.source, raw.header_row, has_values)
+    frame = pd.DataFrame({name: pd.Series([row[pos] for row in raw.rows], dtype=object)
+                          for name, pos in positions.items()}, index=pd.RangeIndex(len(raw.rows)))
+    frame.attrs["source_rows"] = raw.row_numbers
+    frame.attrs["decimal_comma"] = raw.decimal_comma
+    frame.attrs["formulas"] = {name: sorted(r for r, c in raw.formulas if c == pos)
+                               for name, pos in positions.items()}
+    return frame, errors
+
 
 def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFrame, list[InputError]]:
-    """Type every column of ``raw`` per ``spec``; collect all defects."""
+    """Type every column of ``raw`` (text, spec column names; missing required columns
+    already reported) per ``spec``; collect all defects."""
     errors: list[InputError] = []
     source_rows = raw.attrs.get("source_rows")
-    raw = raw.rename(columns=lambda c: str(c).strip())
+    blanks = list(FRAME_BLANKS if raw.attrs.get("from_frames") else ("",))
+    formula_rows: dict[str, list[int]] = raw.attrs.get("formulas", {})
+    n = len(raw)
     out: dict[str, pd.Series] = {}
-    bad_key_rows = np.zeros(len(raw), dtype=bool)  # rows with a defect in a key column
+    bad_key_rows = np.zeros(n, dtype=bool)  # rows with a defect in a key column
 
     def rownum(idx: int) -> int:
         return int(source_rows[idx]) if source_rows is not None else int(idx) + 2
 
     for col in spec.columns:
+        formula = np.zeros(n, dtype=bool)
         if col.name not in raw.columns:
             if col.required:
-                errors.append(InputError(source, None, col.name, "required column missing"))
-                continue
-            values = pd.Series([col.default] * len(raw), dtype=object)
-            text = values.astype(str)
+                continue  # reported with the header
+            text = pd.Series(["" if col.default is None else str(col.default)] * n, dtype=object)
         else:
-            text = raw[col.name].astype(str).str.strip()
-            values = text
-        blank = text.isna() | text.isin(["", "None", "nan"])
+            text = _as_text(raw[col.name]).str.strip()
+            formula[formula_rows.get(col.name, [])] = True
+        for idx in np.flatnonzero(formula):
+            errors.append(InputError(source, rownum(idx), col.name, FORMULA_MESSAGE))
+        blank = text.isin(blanks).to_numpy() & ~formula
+        if col.name in spec.key:
+            bad_key_rows |= formula
         if col.kind == "str":
             if col.required:
-                for idx in np.flatnonzero(blank.to_numpy()):
+                for idx in np.flatnonzero(blank):
                     errors.append(InputError(source, rownum(idx), col.name, "empty value"))
                 if col.name in spec.key:
-                    bad_key_rows |= blank.to_numpy()
-            out[col.name] = text.where(~blank, "")
+                    bad_key_rows |= blank
+            out[col.name] = text.where(~blank, "" if col.default is None else str(col.default))
             continue
         if col.default is not None:
             text = text.where(~blank, str(col.default))
-            blank = text.isna() | text.isin(["", "None", "nan"])
+            blank = text.isin(blanks).to_numpy() & ~formula
+        if raw.attrs.get("decimal_comma"):
+            text = text.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
         # an optional numeric column without a default may be left blank: NaN, for the caller
         allow_blank = (not col.required) and col.default is None and col.kind == "float"
-        numbers = pd.to_numeric(text, errors="coerce")
+        numbers = pd.to_numeric(text.where(~formula, ""), errors="coerce")
         arr = numbers.to_numpy(dtype=float)
         nan = numbers.isna().to_numpy()
-        huge = ~nan & ~(np.abs(arr) <= MAX_MAGNITUDE)
-        left_blank = blank.to_numpy() & allow_blank
-        bad = (nan & ~left_blank) | huge
+        with np.errstate(invalid="ignore"):
+            huge = ~nan & ~(np.abs(arr) <= MAX_MAGNITUDE)
+        left_blank = blank & allow_blank
+        bad = ((nan & ~left_blank) | huge) & ~formula
         for idx in np.flatnonzero(bad):
-            if blank.iloc[idx]:
+            if blank[idx]:
                 what = "empty value"
             elif huge[idx]:
                 what = f"'{text.iloc[idx]}' is not a finite number of magnitude at most {MAX_MAGNITUDE:.0e}"
             else:
                 what = f"'{text.iloc[idx]}' is not a number"
             errors.append(InputError(source, rownum(idx), col.name, what))
+        bad |= formula
         ok = ~bad & ~left_blank
         if col.kind == "int":
-            frac = ok & ~np.isclose(arr, np.round(arr))
+            with np.errstate(invalid="ignore"):
+                frac = ok & ~np.isclose(arr, np.round(arr))
             for idx in np.flatnonzero(frac):
                 errors.append(
                     InputError(source, rownum(idx), col.name, f"{text.iloc[idx]} is not an integer")
@@ -200,7 +466,7 @@ def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFra
             if col.name in spec.key:
                 bad_key_rows |= frac
         if col.minimum is not None:
-            low = ok & (arr < col.minimum)
+            low = ok & (np.where(ok, arr, 0.0) < col.minimum)
             for idx in np.flatnonzero(low):
                 errors.append(
                     InputError(
@@ -212,8 +478,8 @@ def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFra
             bad_key_rows |= bad
         arr = np.where(ok, arr, np.where(left_blank, np.nan, 0.0))
         out[col.name] = pd.Series(np.round(arr).astype(np.int64) if col.kind == "int" else arr)
-    frame = pd.DataFrame(out)
-    if spec.key and not any(e.column in spec.key for e in errors if e.row is None):
+    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    if spec.key and all(k in out for k in spec.key):
         # rows with a bad key cell are left out: a zeroed or rounded bad value is no duplicate
         good = ~bad_key_rows
         dup = np.zeros(len(frame), dtype=bool)
@@ -224,16 +490,34 @@ def _coerce(raw: pd.DataFrame, spec: TableSpec, source: str) -> tuple[pd.DataFra
     return frame, errors
 
 
+def _as_text(values: pd.Series) -> pd.Series:
+    """A frame column as text, a missing value (NaN, None, NA) as ``""``."""
+    values = values.astype(object).reset_index(drop=True)
+    return values.where(values.notna(), "").astype(str).astype(object)
+
+
 def tables_from_frames(frames: Mapping[str, pd.DataFrame], specs: Sequence[TableSpec]) -> dict[str, Table]:
     """Type the pandas ``frames`` (the Python API's input) per ``specs``, as :func:`load_tables`
-    types files. Raises :class:`InputErrors` with every defect, a missing table included."""
+    types files (NaN/None count as blank). Raises :class:`InputErrors` with every defect, a
+    missing table included."""
     tables: dict[str, Table] = {}
     errors: list[InputError] = []
     for spec in specs:
         if spec.name not in frames:
             errors.append(InputError(spec.filename, None, None, "table missing"))
             continue
-        typed, errs = _coerce(frames[spec.name].astype(str), spec, spec.filename)
+        given = frames[spec.name]
+        columns = [_as_text(given.iloc[:, pos]) for pos in range(given.shape[1])]
+
+        def has_values(pos: int, columns: list[pd.Series] = columns) -> bool:
+            return bool((~columns[pos].str.strip().isin(FRAME_BLANKS)).any())
+
+        positions, errs = _resolve_columns([str(c) for c in given.columns], spec, spec.filename, None, has_values)
+        errors.extend(errs)
+        text = pd.DataFrame({name: columns[pos] for name, pos in positions.items()},
+                            index=pd.RangeIndex(len(given)))
+        text.attrs["from_frames"] = True
+        typed, errs = _coerce(text, spec, spec.filename)
         errors.extend(errs)
         tables[spec.name] = Table(spec, typed, spec.filename)
     if errors:
@@ -256,51 +540,182 @@ def index_of(values: pd.Series, ids: list[str]) -> np.ndarray:
     return values.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
 
 
+# ---------------------------------------------------------------------- loading
+def read_tables(path: str | Path, specs: Sequence[TableSpec]) -> tuple[dict[str, Table], list[InputError]]:
+    """Read and type every table of ``specs`` from a CSV folder or an Excel workbook,
+    collecting every defect of every table instead of raising.
+
+    Returns the tables that could be read (typed; a bad cell holds 0, so check the errors
+    before using them) and the errors. A path that is neither a folder nor a workbook
+    raises :class:`InputErrors` (nothing else can be read).
+    """
+    path = Path(path)
+    raws: list[tuple[TableSpec, _Raw]] = []
+    errors: list[InputError] = []
+    if instance_kind(path) == "folder":
+        for spec in specs:
+            file = path / spec.filename
+            if not file.exists():
+                match = next((f for f in path.iterdir() if f.name.casefold() == spec.filename.casefold()), None) \
+                    if path.is_dir() else None
+                if match is not None:
+                    file = match
+                else:
+                    errors.append(InputError(spec.filename, None, None, f"file missing in {path}"))
+                    continue
+            raw, errs = _read_csv(file, spec.filename)
+            errors.extend(errs)
+            if raw is not None:
+                raws.append((spec, raw))
+    else:
+        with _Workbook(path) as book:
+            for spec in specs:
+                source = f"{path.name}[{spec.name}]"
+                sheet = book.sheet(spec.name)
+                if sheet is None:
+                    errors.append(book.missing(spec.name, source))
+                    continue
+                raw, errs = book.read(sheet, source)
+                errors.extend(errs)
+                if raw is not None:
+                    raws.append((spec, raw))
+    tables: dict[str, Table] = {}
+    for spec, raw in raws:
+        frame, errs = _frame_of(raw, spec)
+        errors.extend(errs)
+        typed, errs = _coerce(frame, spec, raw.source)
+        errors.extend(errs)
+        tables[spec.name] = Table(spec, typed, raw.source, raw.row_numbers)
+    return tables, errors
+
+
 def load_tables(path: str | Path, specs: Sequence[TableSpec]) -> dict[str, Table]:
     """Load and type every table of ``specs`` from a CSV folder or an Excel workbook.
 
     Raises :class:`InputErrors` with every defect of every table.
     """
-    path = Path(path)
-    raw, errors = _read_raw(path, specs)
-    tables: dict[str, Table] = {}
-    for spec in specs:
-        if spec.name not in raw:
-            continue
-        frame, source = raw[spec.name]
-        typed, errs = _coerce(frame, spec, source)
-        errors.extend(errs)
-        tables[spec.name] = Table(spec, typed, source, frame.attrs.get("source_rows"))
+    tables, errors = read_tables(path, specs)
     if errors:
         raise InputErrors(errors)
     return tables
 
 
+def _sheet_scalars(book: _Workbook, sheet: str, source: str
+                   ) -> tuple[dict[str, object] | None, list[InputError], bool]:
+    """The ``key``/``value`` rows of a workbook's settings sheet (None if it has none), their
+    defects and whether the values can be checked; numbers stay numbers, text is read as
+    YAML (so nested settings and quoted text round-trip)."""
+    errors: list[InputError] = []
+    rows = book.rows(sheet)
+    start = next((r for r, row in enumerate(rows) if any(_cell_text(v) for v in row)), None)
+    if start is None:
+        return None, [], True
+    header = [_cell_text(v).casefold() for v in rows[start]]
+    if "key" not in header or "value" not in header:
+        return None, [InputError(source, start + 1, None, "expected columns 'key' and 'value'")], False
+    kpos, vpos = header.index("key"), header.index("value")
+    data: dict[str, object] = {}
+    seen: dict[str, int] = {}
+    uncached: set[tuple[int, int]] = set()
+    for r in range(start + 1, len(rows)):
+        row = rows[r]
+        key = _cell_text(row[kpos]) if kpos < len(row) else ""
+        value = row[vpos] if vpos < len(row) else None
+        if not key:
+            if value is not None and _cell_text(value):
+                errors.append(InputError(source, r + 1, "key", "a value without a key"))
+            continue
+        if key in seen:
+            errors.append(InputError(source, r + 1, key, f"duplicate key '{key}' (rows {seen[key]} and {r + 1}): "
+                                                         "give each key once"))
+            continue
+        seen[key] = r + 1
+        if value is None:
+            uncached.add((r, vpos))
+        elif isinstance(value, str):
+            parsed, errs = parse_yaml(value, source)
+            if parsed is None and errs and errs[0].column is None:
+                parsed = value.strip()  # not YAML: plain text (the check says if text is wrong here)
+            else:
+                errors.extend(InputError(source, r + 1, e.column, e.message) for e in errs)
+            value = parsed
+        elif isinstance(value, datetime | date | time):
+            value = value.isoformat()
+        data[key] = value
+    for r, _ in sorted(book.formula_cells(sheet, uncached)):
+        key = _cell_text(rows[r][kpos])
+        errors.append(InputError(source, r + 1, key, FORMULA_MESSAGE))
+        data.pop(key, None)
+    return (data if seen else None), errors, True
+
+
+@dataclass
+class ScalarSource:
+    """The raw settings of an instance as read, before they are checked.
+
+    ``data`` is the mapping read ({} when ``empty`` or unreadable); ``readable`` says whether
+    it can be checked (a duplicate key is an error but leaves the file readable); ``errors``
+    are the defects of reading it."""
+
+    data: dict[str, object]
+    source: str
+    errors: list[InputError]
+    readable: bool = True
+    empty: bool = False
+
+    @property
+    def values(self) -> dict[str, object] | None:
+        """What to check: the mapping, or None for an empty file (see ``check_scalars``)."""
+        return None if self.empty else self.data
+
+
+def read_scalar_source(path: str | Path, filename: str = "instance.yaml") -> ScalarSource:
+    """Raw settings of an instance: ``filename`` in a folder, or the workbook's ``instance``
+    sheet (columns ``key``, ``value``), with every defect of reading them (missing,
+    unreadable, not UTF-8, invalid YAML, duplicate keys). Check the values with
+    :func:`plantwise.core.scalars.check_scalars`."""
+    path = Path(path)
+    if instance_kind(path) == "folder":
+        file = path / filename
+
+        def fail(message: str) -> ScalarSource:
+            return ScalarSource({}, filename, [InputError(filename, None, None, message)], readable=False)
+
+        if not file.exists():
+            return fail(f"file missing in {path}")
+        if file.is_dir():
+            return fail(f"is a folder, not a YAML file ({file})")
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            return fail(f"cannot be read: {exc.strerror or exc}")
+        text, problem = decode_text(data, filename)
+        if problem is not None:
+            return fail(problem.message)  # the line is in the message: a YAML file has no rows
+        assert text is not None
+        value, errors = parse_yaml(text, filename)
+        if value is None:
+            return ScalarSource({}, filename, errors, readable=not errors, empty=not errors)
+        if not isinstance(value, dict):
+            return fail("expected a mapping of key: value")
+        return ScalarSource({str(k).strip(): v for k, v in value.items()}, filename, errors)
+    source = f"{path.name}[instance]"
+    with _Workbook(path) as book:
+        sheet = book.sheet("instance")
+        if sheet is None:
+            return ScalarSource({}, source, [book.missing("instance", source)], readable=False)
+        found, errors, readable = _sheet_scalars(book, sheet, source)
+    return ScalarSource(found or {}, source, errors, readable=readable, empty=readable and found is None)
+
+
 def read_scalars(path: str | Path, filename: str = "instance.yaml") -> tuple[dict[str, object], str]:
     """Scalars of an instance: ``instance.yaml`` in a folder, or sheet ``instance`` of a
-    workbook (two columns ``key``, ``value``). Returns the mapping and its source name."""
-    path = Path(path)
-    if path.is_dir():
-        file = path / filename
-        if not file.exists():
-            raise InputErrors([InputError(filename, None, None, f"file missing in {path}")])
-        try:
-            data = yaml.safe_load(file.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise InputErrors([InputError(filename, None, None, f"invalid YAML: {exc}")]) from None
-        if not isinstance(data, dict):
-            raise InputErrors([InputError(filename, None, None, "expected a mapping of key: value")])
-        return data, filename
-    if not path.exists():
-        raise InputErrors([InputError(str(path), None, None, "no such folder or workbook")])
-    source = f"{path.name}[instance]"
-    try:
-        sheet = pd.read_excel(path, sheet_name="instance", dtype=str, keep_default_na=False)
-    except Exception as exc:
-        raise InputErrors([InputError(source, None, None, f"cannot read sheet: {exc}")]) from None
-    if not {"key", "value"} <= set(sheet.columns):
-        raise InputErrors([InputError(source, None, None, "expected columns 'key' and 'value'")])
-    return {str(k).strip(): yaml.safe_load(str(v)) for k, v in zip(sheet["key"], sheet["value"], strict=True)}, source
+    workbook (two columns ``key``, ``value``). Returns the mapping and its source name;
+    raises :class:`InputErrors` if it cannot be read."""
+    found = read_scalar_source(path, filename)
+    if found.errors:
+        raise InputErrors(found.errors)
+    return dict(found.data), found.source
 
 
 def check_references(
@@ -315,23 +730,47 @@ def check_references(
     ]
 
 
+def _sheet_value(value: object) -> object:
+    """A setting as an ``instance`` sheet cell: numbers and booleans as such, other values as
+    YAML text that :func:`read_scalars` reads back unchanged."""
+    if isinstance(value, bool | int | float) and not isinstance(value, np.generic):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None:
+        return None
+    return format_value(_plain(value))
+
+
+def _plain(value: object) -> object:
+    """``value`` with numpy scalars and tuples turned into Python values (for YAML)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def save_tables(path: str | Path, frames: Mapping[str, pd.DataFrame], scalars: Mapping[str, object]) -> None:
     """Write ``frames`` as ``<name>.csv`` and ``scalars`` as ``instance.yaml`` (folder), or
-    every frame as a sheet plus an ``instance`` sheet (``.xlsx``)."""
+    every frame as a sheet plus an ``instance`` sheet (``.xlsx``): numbers as numbers,
+    nested settings as YAML text."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
         path.parent.mkdir(parents=True, exist_ok=True)
         with pd.ExcelWriter(path) as writer:
             for name, frame in frames.items():
                 frame.to_excel(writer, sheet_name=name, index=False)
-            pd.DataFrame({"key": list(scalars), "value": [str(v) for v in scalars.values()]}).to_excel(
-                writer, sheet_name="instance", index=False
-            )
+            settings = pd.DataFrame({"key": list(scalars), "value": pd.Series(
+                [_sheet_value(v) for v in scalars.values()], dtype=object)})
+            settings.to_excel(writer, sheet_name="instance", index=False)
         return
     path.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
         frame.to_csv(path / f"{name}.csv", index=False)
-    (path / "instance.yaml").write_text(yaml.safe_dump(dict(scalars), sort_keys=False))
+    (path / "instance.yaml").write_text(yaml.safe_dump(_plain(dict(scalars)), sort_keys=False))
 
 
 def read_summary(folder: str | Path) -> dict[str, object]:
@@ -343,3 +782,113 @@ def read_summary(folder: str | Path) -> dict[str, object]:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise InputErrors([InputError("summary.json", None, None, f"invalid JSON: {exc}")]) from None
+
+
+# ---------------------------------------------------------------------- documentation
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _bound(minimum: float | None) -> str:
+    if minimum is None:
+        return ""
+    if 0 < minimum < 1e-6:
+        return "> 0"
+    return f">= {minimum:g}"
+
+
+def _column_presence(col: Column) -> str:
+    if col.required:
+        return "required"
+    if col.default is None:
+        return "optional, may be blank"
+    if col.default == "":
+        return "optional"
+    return f"optional, default {col.default:g}" if isinstance(col.default, float | int) else \
+        f"optional, default `{col.default}`"
+
+
+def _scalar_presence(spec: ScalarSpec) -> str:
+    if spec.required:
+        return "required"
+    if spec.kind == "mapping":
+        return "optional"
+    if spec.default is None:
+        return "optional"
+    value = spec.default
+    if isinstance(value, bool):
+        value = str(value).lower()
+    elif isinstance(value, float):
+        value = f"{value:g}"
+    return f"optional, default `{value}`"
+
+
+def _scalar_range(spec: ScalarSpec) -> str:
+    if spec.kind == "choice":
+        return ", ".join(f"`{c}`" for c in spec.choices)
+    if spec.kind not in ("int", "float"):
+        return ""
+    parts = []
+    if spec.minimum is not None:
+        parts.append(f"{'>' if spec.exclusive_minimum else '>='} {spec.minimum:g}")
+    if spec.maximum is not None:
+        parts.append(f"<= {spec.maximum:g}")
+    return ", ".join(parts)
+
+
+def describe_schema(specs: Sequence[TableSpec], scalar_specs: Sequence[ScalarSpec] = ()) -> str:
+    """The input format as Markdown: the reading rules, one table per input table (column,
+    kind, unit, required/default, minimum, meaning), then the scalar settings."""
+    strict = all(s.unknown_columns == "error" for s in specs)
+    lines = [
+        "An instance is a folder of CSV files plus `instance.yaml`, or one `.xlsx` workbook with a sheet "
+        "per table (sheet names in any case) and a sheet `instance` with columns `key`, `value`.",
+        "",
+        "- CSV files are UTF-8 (a BOM, as Excel's \"CSV UTF-8\" writes, is fine), separated by `,`, `;` or "
+        "tab (detected from the header line); in a `;`-separated file numbers may use a decimal comma (`1,5`).",
+        "- Headers match ignoring case and surrounding spaces. "
+        + ("A column not listed here is an error (the message suggests the closest name); a column given "
+           "twice is an error." if strict else "A column given twice is an error."),
+        "- Blank lines and blank sheet rows are skipped; messages give the file's own row numbers "
+        "(the header is row 1). Only an empty cell is blank: `nan` is not a number.",
+        "- Numbers must be finite and of magnitude at most 1e15; integer columns take whole numbers (`4.0` is 4).",
+        "- A workbook cell holding a formula must have a cached value (open and save the workbook in Excel).",
+        "- Every defect of every file, cell and setting is reported together; the rules that join tables "
+        "(unknown ids, cross-table limits) are checked once every file and cell is valid, and are reported with "
+        "any bad setting (a rule that needs that setting is skipped).",
+    ]
+    for spec in specs:
+        lines += ["", f"### `{spec.filename}`", ""]
+        about = []
+        if spec.doc:
+            about.append(spec.doc[0].upper() + spec.doc[1:] + ".")
+        if len(spec.key) == 1:
+            about.append(f"Key: `{spec.key[0]}` (unique).")
+        elif spec.key:
+            about.append("Key: " + ", ".join(f"`{k}`" for k in spec.key) + " (each combination at most once).")
+        if about:
+            lines += [" ".join(about), ""]
+        lines += ["| column | kind | unit | required | minimum | meaning |", "| --- | --- | --- | --- | --- | --- |"]
+        for col in spec.columns:
+            kind = {"str": "text", "int": "integer", "float": "number"}[col.kind]
+            lines.append(f"| `{col.name}` | {kind} | {_cell(col.unit)} | {_column_presence(col)} | "
+                         f"{_bound(col.minimum)} | {_cell(col.doc)} |")
+    if scalar_specs:
+        nested = [s for s in scalar_specs if s.kind == "mapping" and s.fields]
+        about = ("One key per line (per row in the sheet); a key given twice, an unknown key, and a number that is "
+                 "not finite (`.nan`, `.inf`, `1e999`) are errors.")
+        if any(s.required for s in scalar_specs):
+            about += " An empty file is an error: the required keys must be set."
+        else:
+            about += " Every key is optional: an empty file means every default."
+        if nested:
+            example = ", ".join(f"{f.name}: {format_value(f.default)}" for f in nested[0].fields[:2]
+                                if f.default is not None)
+            about += (" Nested keys are written `parent.key` below; in `instance.yaml` they form a mapping under "
+                      f"`parent`, in the sheet the value of `parent` is that mapping as YAML text (`{{{example}}}`).")
+        lines += ["", "### Settings: `instance.yaml` (or the workbook's `instance` sheet)", "", about, "",
+                  "| key | kind | unit | required | range | meaning |", "| --- | --- | --- | --- | --- | --- |"]
+        for key, spec in flatten_specs(scalar_specs):
+            lines.append(f"| `{key}` | {KIND_NAMES[spec.kind]} | {_cell(spec.unit)} | {_scalar_presence(spec)} | "
+                         f"{_scalar_range(spec)} | {_cell(spec.doc)} |")
+    return "\n".join(lines) + "\n"

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from plantwise.core.family import Family, Method, MethodOutput, NoParams, output_from_summary, param, register
+from plantwise.core.family import (
+    Family,
+    Method,
+    MethodOutput,
+    NoParams,
+    lazy,
+    output_from_summary,
+    param,
+    register,
+    specs_of,
+)
 from plantwise.core.options import SolveOptions
 
 KPI_KEYS = ("produced_units", "shipped_units", "transferred_units", "stockout_unit_days", "phase")
@@ -51,53 +60,29 @@ def _runner(method: str) -> Any:
     return run
 
 
-def _verify(inst: Any, plan: Any) -> Any:
-    from plantwise.e2e.verifier import verify
-
-    return verify(inst, plan)
 
 
-def _report(inst: Any, plan: Any, folder: Path) -> Path:
-    from plantwise.e2e.reporting import write_report
-
-    return write_report(inst, plan, folder)
 
 
-def _load(path: Path) -> Any:
-    from plantwise.e2e.instance import load
-
-    return load(path)
 
 
-def _load_plan(path: Path) -> Any:
-    from plantwise.e2e.plan import load_plan
-
-    return load_plan(path)
 
 
-def _trigeiro(path: Path) -> Any:
-    from plantwise.e2e.trigeiro import read_trigeiro
-
-    return read_trigeiro(path)
 
 
-def _specs() -> tuple[Any, Any]:
-    from plantwise.e2e import instance
 
-    return instance.SPECS, getattr(instance, "SCALAR_SPECS", ())
-
-
-_input_specs, _scalar_specs = _specs()
+_specs = dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.e2e.instance", "SPECS", "SCALAR_SPECS"),
+                  strict=True))
 
 FAMILY = register(Family(
     name="e2e",
     document="001",
     title="Production + distribution planning with inter-plant transfer",
     sense="min",
-    load=_load,
-    load_plan=_load_plan,
-    verify=_verify,
-    write_report=_report,
+    load=lazy("plantwise.e2e.instance:load"),
+    load_plan=lazy("plantwise.e2e.plan:load_plan"),
+    verify=lazy("plantwise.e2e.verifier:verify"),
+    write_report=lazy("plantwise.e2e.reporting:write_report"),
     generate=_generate,
     generate_params=E2EGenerate,
     checksum=lambda inst: inst.checksum(),
@@ -111,9 +96,8 @@ FAMILY = register(Family(
         "pso": Method("pso", _runner("pso"), "PSO alone over the joint problem", MetaParams, proves_bound=False),
     },
     default_method="exact",
-    input_specs=_input_specs,
-    scalar_specs=_scalar_specs,
-    formats={"trigeiro": _trigeiro},
+    **_specs,
+    formats={"trigeiro": lazy("plantwise.e2e.trigeiro:read_trigeiro")},
     plan_files=("production.csv", "shipments.csv", "transfers.csv", "plant_inventory.csv", "dc_inventory.csv",
                 "summary.json"),
 ))

@@ -14,13 +14,15 @@ Index sets, all precomputed here once (never rebuilt inside a model):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import ErrorCollector
+from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.scalars import ScalarSpec, check_scalars
 from plantwise.core.tables import (
     Column,
     Table,
@@ -28,8 +30,8 @@ from plantwise.core.tables import (
     check_references,
     frames_checksum,
     index_of,
-    load_tables,
-    read_scalars,
+    read_scalar_source,
+    read_tables,
     save_tables,
     tables_from_frames,
 )
@@ -37,112 +39,140 @@ from plantwise.core.tables import (
 MINIMUM_SHARE = 0.9  # minimum inventory defaults to 0.9 x target (document 001, Eq. 4)
 
 SPECS: tuple[TableSpec, ...] = (
-    TableSpec("plants", (Column("plant", "str", doc="plant id"),), key=("plant",)),
+    TableSpec("plants", (Column("plant", "str", unit="id", doc="a plant"),), key=("plant",),
+              unknown_columns="error"),
     TableSpec(
         "lines",
         (
-            Column("line", "str", doc="production line id"),
-            Column("plant", "str", doc="plant the line belongs to"),
+            Column("line", "str", unit="id", doc="a production line"),
+            Column("plant", "str", unit="id", doc="plant the line belongs to"),
             Column("hours_per_day", "float", 0, unit="h/day", doc="available hours on a normal day H"),
         ),
         key=("line",),
+        unknown_columns="error",
     ),
     TableSpec(
         "line_calendar",
         (
-            Column("line", "str"),
-            Column("day", "int", 1, unit="day"),
+            Column("line", "str", unit="id", doc="a line of lines.csv"),
+            Column("day", "int", 1, unit="day", doc="a day 1..T"),
             Column("hours", "float", 0, unit="h", doc="available hours that day (maintenance, downtime)"),
         ),
         key=("line", "day"),
         doc="overrides of hours_per_day; may be empty",
+        unknown_columns="error",
     ),
     TableSpec(
         "skus",
         (
-            Column("sku", "str"),
-            Column("product_type", "str", required=False, default="", doc="product type (informative)"),
-            Column("holding_cost", "float", 0, required=False, default=0.0, unit="currency/unit/day"),
+            Column("sku", "str", unit="id", doc="a SKU"),
+            Column("product_type", "str", required=False, default="", unit="text", doc="product type (informative)"),
+            Column("holding_cost", "float", 0, required=False, default=0.0, unit="currency/unit/day",
+                   doc="on end-of-day stock"),
         ),
         key=("sku",),
+        unknown_columns="error",
     ),
     TableSpec(
         "line_skus",
         (
-            Column("line", "str"),
-            Column("sku", "str"),
+            Column("line", "str", unit="id", doc="a line of lines.csv"),
+            Column("sku", "str", unit="id", doc="a SKU the line can make (its plant must stock it)"),
             Column("rate", "float", 1e-9, unit="units/h", doc="production rate r"),
             Column("moq", "float", 0, required=False, default=0.0, unit="units", doc="minimum lot when producing"),
             Column("setup_hours", "float", 0, required=False, default=0.0, unit="h", doc="per day produced"),
             Column("setup_cost", "float", 0, required=False, default=0.0, unit="currency", doc="per day produced"),
         ),
         key=("line", "sku"),
+        unknown_columns="error",
     ),
     TableSpec(
         "plant_skus",
         (
-            Column("plant", "str"),
-            Column("sku", "str"),
-            Column("initial_inventory", "float", 0, required=False, default=0.0, unit="units"),
+            Column("plant", "str", unit="id", doc="a plant of plants.csv"),
+            Column("sku", "str", unit="id", doc="a SKU stocked at the plant"),
+            Column("initial_inventory", "float", 0, required=False, default=0.0, unit="units",
+                   doc="stock before day 1"),
             Column("target", "float", 0, required=False, default=0.0, unit="units", doc="target inventory"),
             Column("minimum", "float", 0, required=False, unit="units",
-                   doc="minimum inventory; blank = 0.9 x target"),
+                   doc="minimum inventory, at most target; blank = 0.9 x target"),
         ),
         key=("plant", "sku"),
+        unknown_columns="error",
     ),
     TableSpec(
         "dcs",
-        (Column("dc", "str"), Column("plant", "str", doc="serving plant")),
+        (Column("dc", "str", unit="id", doc="a distribution centre"),
+         Column("plant", "str", unit="id", doc="serving plant")),
         key=("dc",),
+        unknown_columns="error",
     ),
     TableSpec(
         "dc_skus",
         (
-            Column("dc", "str"),
-            Column("sku", "str"),
-            Column("initial_inventory", "float", 0, required=False, default=0.0, unit="units"),
-            Column("target", "float", 0, required=False, default=0.0, unit="units"),
+            Column("dc", "str", unit="id", doc="a DC of dcs.csv"),
+            Column("sku", "str", unit="id", doc="a SKU stocked at the DC"),
+            Column("initial_inventory", "float", 0, required=False, default=0.0, unit="units",
+                   doc="stock before day 1"),
+            Column("target", "float", 0, required=False, default=0.0, unit="units", doc="target inventory"),
             Column("minimum", "float", 0, required=False, unit="units",
-                   doc="blank = 0.9 x target"),
+                   doc="minimum inventory, at most target; blank = 0.9 x target"),
         ),
         key=("dc", "sku"),
+        unknown_columns="error",
     ),
     TableSpec(
         "demand",
         (
-            Column("dc", "str"),
-            Column("sku", "str"),
-            Column("day", "int", 1, unit="day"),
-            Column("quantity", "float", 0, unit="units"),
+            Column("dc", "str", unit="id", doc="a DC of dcs.csv"),
+            Column("sku", "str", unit="id", doc="a SKU with a dc_skus.csv row for the DC"),
+            Column("day", "int", 1, unit="day", doc="a day 1..T"),
+            Column("quantity", "float", 0, unit="units", doc="demand that day"),
         ),
         key=("dc", "sku", "day"),
+        unknown_columns="error",
     ),
     TableSpec(
         "dc_lanes",
         (
-            Column("plant", "str"),
-            Column("dc", "str"),
-            Column("cost_per_unit", "float", 0, unit="currency/unit"),
-            Column("lead_time", "int", 0, unit="days"),
+            Column("plant", "str", unit="id", doc="shipping plant"),
+            Column("dc", "str", unit="id", doc="receiving DC"),
+            Column("cost_per_unit", "float", 0, unit="currency/unit", doc="shipping cost"),
+            Column("lead_time", "int", 0, unit="days", doc="days in transit"),
         ),
         key=("plant", "dc"),
+        unknown_columns="error",
     ),
     TableSpec(
         "transfer_lanes",
         (
-            Column("from_plant", "str"),
-            Column("to_plant", "str"),
-            Column("cost_per_unit", "float", 0, unit="currency/unit"),
-            Column("lead_time", "int", 0, unit="days"),
+            Column("from_plant", "str", unit="id", doc="shipping plant"),
+            Column("to_plant", "str", unit="id", doc="receiving plant, another plant"),
+            Column("cost_per_unit", "float", 0, unit="currency/unit", doc="transfer cost"),
+            Column("lead_time", "int", 0, unit="days", doc="days in transit"),
         ),
         key=("from_plant", "to_plant"),
         doc="may be empty",
+        unknown_columns="error",
     ),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 
 PENALTY_KEYS = ("over_target", "under_target", "under_minimum", "stockout")
 DEFAULT_PENALTIES = {"over_target": 1.0, "under_target": 10.0, "under_minimum": 100.0, "stockout": 1500.0}
+PENALTY_DOCS = {"over_target": "inventory over its target", "under_target": "inventory under its target",
+                "under_minimum": "inventory under its minimum (in addition to under_target)",
+                "stockout": "DC demand not met on its day (backlog)"}
+
+SCALAR_SPECS: tuple[ScalarSpec, ...] = (
+    ScalarSpec("name", "str", unit="text", doc="label of the instance (default: the folder or workbook name)"),
+    ScalarSpec("horizon", "int", minimum=1, required=True, unit="days", doc="days T"),
+    ScalarSpec("allow_stockout", "bool", default=True, unit="true/false",
+               doc="true: unmet DC demand is backlogged and penalised; false: every demand must be met from stock"),
+    ScalarSpec("penalties", "mapping", unit="", doc="penalties per unit and day", item="penalty", fields=tuple(
+        ScalarSpec(key, "float", minimum=0, default=DEFAULT_PENALTIES[key], unit="currency/unit/day",
+                   doc=PENALTY_DOCS[key]) for key in PENALTY_KEYS)),
+)
 
 
 @dataclass
@@ -341,50 +371,52 @@ class E2EInstance:
 def load(path: str | Path) -> E2EInstance:
     """Load and validate an instance from a CSV folder or an Excel workbook.
 
-    Raises :class:`InputErrors` listing every defect (file, row, column, message).
+    Raises :class:`InputErrors` listing every defect (file, row, column, message): every
+    unreadable file, bad cell and bad setting together, then the cross-table rules.
     """
     path = Path(path)
-    scalars, source = read_scalars(path)
-    tables = load_tables(path, SPECS)
-    return from_tables(tables, scalars, source, name=str(scalars.get("name", path.stem)))
+    found = read_scalar_source(path)
+    errors = list(found.errors)
+    settings: dict[str, object] = {"name": None}
+    if found.readable:
+        settings, more = check_scalars(found.values, SCALAR_SPECS, found.source)
+        errors += more
+    tables, table_errors = read_tables(path, SPECS)
+    if table_errors or not found.readable:
+        raise InputErrors(errors + table_errors)
+    # clean tables: the cross-table rules are checked and reported with any bad setting
+    try:
+        inst = from_tables(tables, found.values, found.source, name=str(settings["name"] or path.stem))
+    except InputErrors as exc:
+        raise InputErrors(found.errors + exc.errors) from None
+    if found.errors:  # a duplicate key: the values were usable, the file is still wrong
+        raise InputErrors(found.errors)
+    return inst
 
 
 def from_frames(frames: dict[str, pd.DataFrame], scalars: dict[str, object]) -> E2EInstance:
     """Build and validate an instance from pandas frames and a scalars mapping (Python API)."""
-    name = str(scalars.get("name", "e2e"))
+    name = str(scalars.get("name") or "e2e")
     return from_tables(tables_from_frames(frames, SPECS), scalars, "instance.yaml", name=name)
 
 
-def _scalars(scalars: dict[str, object], source: str, err: ErrorCollector) -> tuple[int, Penalties, bool]:
-    horizon = scalars.get("horizon")
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-        err.add(source, None, "horizon", f"must be a positive integer, got {horizon!r}")
-        horizon = 0
-    raw = scalars.get("penalties", {}) or {}
-    values = dict(DEFAULT_PENALTIES)
-    if not isinstance(raw, dict):
-        err.add(source, None, "penalties", "must be a mapping of " + ", ".join(PENALTY_KEYS))
-        raw = {}
-    for key, value in raw.items():
-        if key not in PENALTY_KEYS:
-            err.add(source, None, f"penalties.{key}", f"unknown penalty (expected one of {', '.join(PENALTY_KEYS)})")
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
-            err.add(source, None, f"penalties.{key}", f"must be a finite number >= 0, got {value!r}")
-            continue
-        values[key] = float(value)
-    allow = scalars.get("allow_stockout", True)
-    if not isinstance(allow, bool):
-        err.add(source, None, "allow_stockout", f"must be true or false, got {allow!r}")
-        allow = True
-    return int(horizon), Penalties(**values), allow
+def _scalars(scalars: Mapping[str, object] | None, source: str
+             ) -> tuple[int | None, Penalties, bool, list[InputError]]:
+    """Horizon (None if invalid), penalties and ``allow_stockout``, checked against :data:`SCALAR_SPECS`."""
+    settings, errors = check_scalars(scalars, SCALAR_SPECS, source)
+    penalties: dict[str, float] = settings["penalties"]  # type: ignore[assignment]
+    horizon = settings["horizon"]
+    return (horizon if isinstance(horizon, int) else None, Penalties(**penalties),
+            bool(settings["allow_stockout"]), errors)
 
 
-def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: str, name: str = "e2e") -> E2EInstance:
-    """Cross-table validation and assembly into arrays. Every defect is collected."""
+def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, source: str,
+                name: str = "e2e") -> E2EInstance:
+    """Cross-table validation and assembly into arrays. Every defect is collected; a bad
+    setting skips only the rules that need it."""
     err = ErrorCollector()
-    T, penalties, allow_stockout = _scalars(scalars, source, err)
-    err.raise_if_any()
+    horizon, penalties, allow_stockout, errors = _scalars(scalars, source)
+    err.extend(errors)
     tp, tl, tc, ts = tables["plants"], tables["lines"], tables["line_calendar"], tables["skus"]
     tk, tps, td, tds = tables["line_skus"], tables["plant_skus"], tables["dcs"], tables["dc_skus"]
     tdem, tlane, ttr = tables["demand"], tables["dc_lanes"], tables["transfer_lanes"]
@@ -404,10 +436,11 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
     ]
     for table, col, valid, what in refs:
         err.extend(check_references(table, col, valid, what))
-    for table in (tc, tdem):
+    for table in (tc, tdem) if horizon is not None else ():
         f = table.frame
-        for idx in np.flatnonzero((f["day"] > T).to_numpy()):
-            err.errors.append(table.error(int(idx), "day", f"day {f['day'].iloc[idx]} is beyond the horizon T = {T}"))
+        for idx in np.flatnonzero((f["day"] > horizon).to_numpy()):
+            err.errors.append(table.error(int(idx), "day",
+                                          f"day {f['day'].iloc[idx]} is beyond the horizon T = {horizon}"))
     f = ttr.frame
     for idx in np.flatnonzero((f["from_plant"] == f["to_plant"]).to_numpy()):
         err.errors.append(ttr.error(int(idx), "to_plant", "a transfer lane must join two different plants"))
@@ -432,6 +465,8 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
         if (dc, sku) not in stocked_dc:
             err.errors.append(tdem.error(idx, "sku", f"DC '{dc}' has no dc_skus.csv row for SKU '{sku}'"))
     err.raise_if_any()
+    assert horizon is not None
+    T = horizon
 
     S, D = len(skus), len(dcs)
     hours_per_day = tl.frame["hours_per_day"].to_numpy(float)

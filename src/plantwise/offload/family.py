@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from plantwise.core.family import Family, Method, MethodOutput, output_from_summary, param, register
+from plantwise.core.family import Family, Method, MethodOutput, lazy, output_from_summary, param, register, specs_of
 from plantwise.core.options import SolveOptions
 
 KPI_KEYS = ("replenishment", "baseline_cost", "baseline_status", "baseline_bound", "baseline_gap", "saving_pct",
@@ -74,47 +73,27 @@ def _gurobi_missing(inst: Any) -> str | None:
     return "method gurobi needs gurobipy and a Gurobi licence: pip install 'plantwise[gurobi]' (or gurobipy)"
 
 
-def _verify(inst: Any, plan: Any) -> Any:
-    from plantwise.offload.verifier import verify
-
-    return verify(inst, plan)
 
 
-def _report(inst: Any, plan: Any, folder: Path) -> Path:
-    from plantwise.offload.reporting import write_report
-
-    return write_report(inst, plan, folder)
 
 
-def _load(path: Path) -> Any:
-    from plantwise.offload.instance import load
-
-    return load(path)
 
 
-def _load_plan(path: Path) -> Any:
-    from plantwise.offload.plan import load_plan
-
-    return load_plan(path)
 
 
-def _specs() -> tuple[Any, Any]:
-    from plantwise.offload import instance
 
-    return instance.SPECS, getattr(instance, "SCALAR_SPECS", ())
-
-
-_input_specs, _scalar_specs = _specs()
+_specs = dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.offload.instance", "SPECS", "SCALAR_SPECS"),
+                  strict=True))
 
 FAMILY = register(Family(
     name="offload",
     document="000",
     title="Order offloading across sites with parts inventory, (s,S) replenishment and transshipment",
     sense="min",
-    load=_load,
-    load_plan=_load_plan,
-    verify=_verify,
-    write_report=_report,
+    load=lazy("plantwise.offload.instance:load"),
+    load_plan=lazy("plantwise.offload.plan:load_plan"),
+    verify=lazy("plantwise.offload.verifier:verify"),
+    write_report=lazy("plantwise.offload.reporting:write_report"),
     generate=_generate,
     generate_params=OffloadGenerate,
     checksum=lambda inst: inst.checksum(),
@@ -128,7 +107,6 @@ FAMILY = register(Family(
                             "bound: the LP relaxation", OffloadParams, proves_bound=False),
     },
     default_method="milp",
-    input_specs=_input_specs,
-    scalar_specs=_scalar_specs,
+    **_specs,
     plan_files=("assignments.csv", "purchases.csv", "transshipments.csv", "inventory.csv", "summary.json"),
 ))

@@ -6,13 +6,15 @@ documented in ``docs/models/offload.md``. Periods are integers ``1..T``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import ErrorCollector
+from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.scalars import ScalarSpec, check_scalars
 from plantwise.core.tables import (
     Column,
     Table,
@@ -20,8 +22,8 @@ from plantwise.core.tables import (
     check_references,
     frames_checksum,
     index_of,
-    load_tables,
-    read_scalars,
+    read_scalar_source,
+    read_tables,
     save_tables,
     tables_from_frames,
 )
@@ -32,85 +34,104 @@ SPECS: tuple[TableSpec, ...] = (
     TableSpec(
         "sites",
         (
-            Column("site", "str", doc="site id"),
+            Column("site", "str", unit="id", doc="a manufacturing site j"),
             Column("stations", "int", 0, unit="stations", doc="manufacturing stations L_j"),
         ),
         key=("site",),
+        unknown_columns="error",
     ),
     TableSpec(
         "product_capacity",
         (
-            Column("site", "str"),
-            Column("product_type", "str"),
-            Column("capacity", "int", 0, unit="orders", doc="in-process orders of the type, C_jv"),
+            Column("site", "str", unit="id", doc="a site of sites.csv"),
+            Column("product_type", "str", unit="id", doc="a product type v (the types are the ones listed here)"),
+            Column("capacity", "int", 0, unit="orders", doc="orders of the type in process at once, C_jv"),
         ),
         key=("site", "product_type"),
+        doc="one row for every site and product type",
+        unknown_columns="error",
     ),
     TableSpec(
         "parts",
         (
-            Column("part", "str"),
+            Column("part", "str", unit="id", doc="a part type n"),
             Column("unit_cost", "float", 0, unit="currency/unit", doc="purchase cost MC_n"),
-            Column("holding_cost", "float", 0, unit="currency/unit/period", doc="h_n"),
+            Column("holding_cost", "float", 0, unit="currency/unit/period", doc="h_n, charged on end-of-period stock"),
         ),
         key=("part",),
+        unknown_columns="error",
     ),
     TableSpec(
         "site_parts",
         (
-            Column("site", "str"),
-            Column("part", "str"),
-            Column("initial_stock", "int", 0, unit="units"),
-            Column("storage_capacity", "int", 0, unit="units", doc="c_jn"),
-            Column("reorder_point", "int", 0, unit="units", doc="s_jn"),
-            Column("order_up_to", "int", 0, unit="units", doc="S_jn"),
-            Column("purchase_limit", "int", 0, unit="units/period"),
+            Column("site", "str", unit="id", doc="a site of sites.csv"),
+            Column("part", "str", unit="id", doc="a part of parts.csv"),
+            Column("initial_stock", "int", 0, unit="units", doc="stock before period 1, b_jn0"),
+            Column("storage_capacity", "int", 0, unit="units", doc="warehouse space c_jn"),
+            Column("reorder_point", "int", 0, unit="units", doc="s_jn, at most order_up_to"),
+            Column("order_up_to", "int", 0, unit="units", doc="S_jn, at most storage_capacity"),
+            Column("purchase_limit", "int", 0, unit="units/period", doc="most that can be bought in one period"),
         ),
         key=("site", "part"),
+        doc="one row for every site and part",
+        unknown_columns="error",
     ),
     TableSpec(
         "orders",
         (
-            Column("order", "str"),
-            Column("product_type", "str"),
-            Column("due_period", "int", 1, unit="period", doc="PSSD_i"),
-            Column("initial_site", "str", doc="a_ij"),
+            Column("order", "str", unit="id", doc="an order i"),
+            Column("product_type", "str", unit="id", doc="its product type, a type of product_capacity.csv"),
+            Column("due_period", "int", 1, unit="period", doc="PSSD_i, at most the horizon T"),
+            Column("initial_site", "str", unit="id", doc="a_ij, the site the order is planned at"),
         ),
         key=("order",),
+        unknown_columns="error",
     ),
     TableSpec(
         "order_parts",
         (
-            Column("order", "str"),
-            Column("part", "str"),
-            Column("quantity", "int", 0, unit="units", doc="P_in"),
+            Column("order", "str", unit="id", doc="an order of orders.csv"),
+            Column("part", "str", unit="id", doc="a part of parts.csv"),
+            Column("quantity", "int", 0, unit="units", doc="P_in, parts the order needs (absent pair = 0)"),
         ),
         key=("order", "part"),
+        unknown_columns="error",
     ),
     TableSpec(
         "order_sites",
         (
-            Column("order", "str"),
-            Column("site", "str"),
+            Column("order", "str", unit="id", doc="an order of orders.csv"),
+            Column("site", "str", unit="id", doc="a site that can make it (absent pair = it cannot)"),
             Column("processing_time", "int", 1, unit="periods", doc="PT_ij"),
-            Column("shipping_time", "int", 0, unit="periods", doc="ST_ij"),
+            Column("shipping_time", "int", 0, unit="periods", doc="ST_ij, to the customer"),
             Column("processing_cost", "float", 0, unit="currency", doc="PC_ij"),
             Column("shipping_cost", "float", 0, unit="currency", doc="SC_ij"),
         ),
         key=("order", "site"),
+        unknown_columns="error",
     ),
     TableSpec(
         "lanes",
         (
-            Column("from_site", "str"),
-            Column("to_site", "str"),
+            Column("from_site", "str", unit="id", doc="shipping site"),
+            Column("to_site", "str", unit="id", doc="receiving site, another site"),
             Column("transshipment_time", "int", 1, unit="periods", doc="TT"),
-            Column("fixed_cost", "float", 0, unit="currency/shipping period", doc="TC"),
+            Column("fixed_cost", "float", 0, unit="currency/shipping period",
+                   doc="TC, in every period in which anything is shipped"),
         ),
         key=("from_site", "to_site"),
+        doc="parts may be shipped on these lanes (absent = no lane)",
+        unknown_columns="error",
     ),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
+
+SCALAR_SPECS: tuple[ScalarSpec, ...] = (
+    ScalarSpec("name", "str", unit="text", doc="label of the instance (default: the folder or workbook name)"),
+    ScalarSpec("horizon", "int", minimum=1, required=True, unit="periods", doc="number of periods T"),
+    ScalarSpec("replenishment", "choice", choices=REPLENISHMENT_MODES, default="sS", unit="mode",
+               doc="(s,S) purchasing, or free purchases; the command line's --replenishment overrides it"),
+)
 
 
 @dataclass
@@ -250,12 +271,27 @@ class OffloadInstance:
 def load(path: str | Path) -> OffloadInstance:
     """Load and validate an instance from a CSV folder or an Excel workbook.
 
-    Raises :class:`InputErrors` listing every defect (file, row, column, message).
+    Raises :class:`InputErrors` listing every defect (file, row, column, message): every
+    unreadable file, bad cell and bad setting together, then the cross-table rules.
     """
     path = Path(path)
-    scalars, scalar_source = read_scalars(path)
-    tables = load_tables(path, SPECS)
-    return from_tables(tables, scalars, scalar_source, name=str(scalars.get("name", path.stem)))
+    found = read_scalar_source(path)
+    errors = list(found.errors)
+    settings: dict[str, object] = {"name": None}
+    if found.readable:
+        settings, more = check_scalars(found.values, SCALAR_SPECS, found.source)
+        errors += more
+    tables, table_errors = read_tables(path, SPECS)
+    if table_errors or not found.readable:
+        raise InputErrors(errors + table_errors)
+    # clean tables: the cross-table rules are checked and reported with any bad setting
+    try:
+        inst = from_tables(tables, found.values, found.source, name=str(settings["name"] or path.stem))
+    except InputErrors as exc:
+        raise InputErrors(found.errors + exc.errors) from None
+    if found.errors:  # a duplicate key: the values were usable, the file is still wrong
+        raise InputErrors(found.errors)
+    return inst
 
 
 def from_frames(frames: dict[str, pd.DataFrame], horizon: int, replenishment: str = "sS",
@@ -267,19 +303,22 @@ def from_frames(frames: dict[str, pd.DataFrame], horizon: int, replenishment: st
     )
 
 
+def _settings(scalars: Mapping[str, object] | None, source: str) -> tuple[dict[str, object], list[InputError]]:
+    """``scalars`` checked against :data:`SCALAR_SPECS`."""
+    return check_scalars(scalars, SCALAR_SPECS, source)
+
+
 def from_tables(
-    tables: dict[str, Table], scalars: dict[str, object], scalar_source: str, name: str = "offload"
+    tables: dict[str, Table], scalars: Mapping[str, object] | None, scalar_source: str, name: str = "offload"
 ) -> OffloadInstance:
-    """Cross-table validation and assembly into arrays. Every defect is collected."""
+    """Cross-table validation and assembly into arrays. Every defect is collected; a bad
+    setting skips only the rules that need it."""
     err = ErrorCollector()
-    horizon = scalars.get("horizon")
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-        err.add(scalar_source, None, "horizon", f"must be a positive integer, got {horizon!r}")
-        horizon = 0
-    replenishment = str(scalars.get("replenishment", "sS"))
-    if replenishment not in REPLENISHMENT_MODES:
-        err.add(scalar_source, None, "replenishment", f"must be one of {REPLENISHMENT_MODES}")
-    err.raise_if_any()
+    settings, errors = _settings(scalars, scalar_source)
+    err.extend(errors)
+    horizon = settings["horizon"]
+    horizon_ok = isinstance(horizon, int)
+    replenishment = str(settings["replenishment"])
 
     t_sites, t_cap, t_parts = tables["sites"], tables["product_capacity"], tables["parts"]
     t_sp, t_orders = tables["site_parts"], tables["orders"]
@@ -319,7 +358,7 @@ def from_tables(
         b0, cap = f["initial_stock"].iloc[idx], f["storage_capacity"].iloc[idx]
         err.errors.append(t_sp.error(int(idx), "initial_stock", f"initial stock {b0} exceeds storage capacity {cap}"))
     fo = t_orders.frame
-    for idx in np.flatnonzero((fo["due_period"] > horizon).to_numpy()):
+    for idx in np.flatnonzero((fo["due_period"] > horizon).to_numpy() if horizon_ok else []):
         due = fo["due_period"].iloc[idx]
         message = f"due period {due} is beyond the horizon T = {horizon}"
         err.errors.append(t_orders.error(int(idx), "due_period", message))
@@ -373,8 +412,9 @@ def from_tables(
     lane_fixed_cost = np.zeros((J, J))
     lane_fixed_cost[lf, lt] = fl["fixed_cost"].to_numpy()
 
+    assert isinstance(horizon, int)
     inst = OffloadInstance(
-        sites=sites, parts=parts, product_types=types, orders=orders, horizon=int(horizon),
+        sites=sites, parts=parts, product_types=types, orders=orders, horizon=horizon,
         replenishment=replenishment, stations=stations, type_capacity=type_capacity,
         unit_cost=t_parts.frame["unit_cost"].to_numpy(float),
         holding_cost=t_parts.frame["holding_cost"].to_numpy(float),

@@ -11,12 +11,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from plantwise.core.family import Family, Method, MethodOutput, output_from_summary, param, register
+from plantwise.core.family import Family, Method, MethodOutput, lazy, output_from_summary, param, register, specs_of
 from plantwise.core.options import SolveOptions
 
 AUTO_LARGE_GOODS = 20  # from this many goods on, one exact CP-SAT model is out of reach in minutes
@@ -114,59 +113,31 @@ def _checksum(inst: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def _verify(inst: Any, plan: Any) -> Any:
-    from plantwise.schedule.verifier import verify
-
-    return verify(inst, plan)
 
 
-def _report(inst: Any, plan: Any, folder: Path) -> Path:
-    from plantwise.schedule.reporting import write_report
-
-    return write_report(inst, plan, folder)
 
 
-def _load(path: Path) -> Any:
-    from plantwise.schedule.instance import load
-
-    return load(path)
 
 
-def _load_plan(path: Path) -> Any:
-    from plantwise.schedule.plan import load_plan
-
-    return load_plan(path)
 
 
-def _jsplib(path: Path) -> Any:
-    from plantwise.schedule.shop import read_jsplib
-
-    return read_jsplib(path)
 
 
-def _hfs(path: Path) -> Any:
-    from plantwise.schedule.shop import read_hfs
-
-    return read_hfs(path)
 
 
-def _specs() -> tuple[Any, Any]:
-    from plantwise.schedule import instance
 
-    return instance.SPECS, getattr(instance, "SCALAR_SPECS", ())
-
-
-_input_specs, _scalar_specs = _specs()
+_specs = dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.schedule.instance", "SPECS", "SCALAR_SPECS"),
+                  strict=True))
 
 FAMILY = register(Family(
     name="schedule",
     document="002",
     title="Multi-stage scheduling on parallel machines with batch sizing, reorder points and shelf life",
     sense="min",
-    load=_load,
-    load_plan=_load_plan,
-    verify=_verify,
-    write_report=_report,
+    load=lazy("plantwise.schedule.instance:load"),
+    load_plan=lazy("plantwise.schedule.plan:load_plan"),
+    verify=lazy("plantwise.schedule.verifier:verify"),
+    write_report=lazy("plantwise.schedule.reporting:write_report"),
     generate=_generate,
     generate_params=ScheduleGenerate,
     checksum=_checksum,
@@ -179,9 +150,8 @@ FAMILY = register(Family(
     },
     default_method="auto",
     choose_method=_choose,
-    input_specs=_input_specs,
-    scalar_specs=_scalar_specs,
-    formats={"jsplib": _jsplib, "hfs": _hfs},
+    **_specs,
+    formats={"jsplib": lazy("plantwise.schedule.shop:read_jsplib"), "hfs": lazy("plantwise.schedule.shop:read_hfs")},
     native_format="plant",
     plan_files=("schedule.csv", "inventory.csv", "summary.json"),
 ))

@@ -18,13 +18,15 @@ reorder-point policy (``static`` or ``dynamic``) and optional batch-size levels.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import ErrorCollector
+from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.scalars import ScalarSpec, check_scalars, decode_text, failed_keys
 from plantwise.core.tables import (
     Column,
     Table,
@@ -32,8 +34,8 @@ from plantwise.core.tables import (
     check_references,
     frames_checksum,
     index_of,
-    load_tables,
-    read_scalars,
+    read_scalar_source,
+    read_tables,
     save_tables,
     tables_from_frames,
 )
@@ -47,88 +49,124 @@ SPECS: tuple[TableSpec, ...] = (
     TableSpec(
         "goods",
         (
-            Column("good", "str", doc="finished good id (recipe + package type)"),
-            Column("recipe", "str", doc="recipe whose route makes it"),
-            Column("package", "str", required=False, default="", doc="package type (informative)"),
+            Column("good", "str", unit="id", doc="finished good id (recipe + package type)"),
+            Column("recipe", "str", unit="id", doc="recipe whose route (routes.csv) makes it"),
+            Column("package", "str", required=False, default="", unit="text", doc="package type (informative)"),
             Column("annual_demand", "float", 0, required=False, default=None, unit="units",
                    doc="D_j of the EPQ; blank = the forecast over the horizon"),
             Column("mean_demand", "float", 0, required=False, default=None, unit="units/h",
                    doc="mean demand per working hour; blank = forecast / working hours"),
             Column("std_demand", "float", 0, required=False, default=0.0, unit="units/sqrt(h)",
                    doc="standard deviation of demand per working hour"),
-            Column("service_level", "float", 0.5, required=False, default=0.99, doc="psi_j, in [0.5, 1)"),
-            Column("initial_inventory", "float", 0, required=False, default=0.0, unit="units"),
-            Column("holding_cost", "float", 0, unit="currency/unit/period"),
-            Column("stockout_cost", "float", 0, unit="currency/unit/period"),
-            Column("order_cost", "float", 0, required=False, default=0.0, unit="currency/unit produced"),
-            Column("safety_stock_cost", "float", 0, required=False, default=0.0,
-                   unit="currency/unit below the reorder point/period"),
-            Column("unit_cost", "float", 0, required=False, default=0.0, unit="currency/unit produced",
-                   doc="finished-good cost"),
+            Column("service_level", "float", 0.5, required=False, default=0.99, unit="probability",
+                   doc="psi_j, in [0.5, 1)"),
+            Column("initial_inventory", "float", 0, required=False, default=0.0, unit="units",
+                   doc="stock at the start"),
+            Column("holding_cost", "float", 0, unit="currency/unit/period", doc="on end-of-period stock"),
+            Column("stockout_cost", "float", 0, unit="currency/unit/period", doc="on unmet demand"),
+            Column("order_cost", "float", 0, required=False, default=0.0, unit="currency/unit",
+                   doc="per unit produced"),
+            Column("safety_stock_cost", "float", 0, required=False, default=0.0, unit="currency/unit/period",
+                   doc="per unit below the reorder point and period"),
+            Column("unit_cost", "float", 0, required=False, default=0.0, unit="currency/unit",
+                   doc="finished-good cost per unit produced"),
             Column("reorder_point", "float", 0, required=False, default=None, unit="units",
                    doc="static reorder point (policy static); blank = 0"),
             Column("batch_size", "float", MIN_BATCH, required=False, default=None, unit="units",
                    doc="output per job; blank = EPQ"),
             Column("min_batch", "float", MIN_BATCH, required=False, default=None, unit="units",
                    doc="with max_batch: the solver picks batch sizes in [min_batch, max_batch]"),
-            Column("max_batch", "float", MIN_BATCH, required=False, default=None, unit="units"),
+            Column("max_batch", "float", MIN_BATCH, required=False, default=None, unit="units",
+                   doc="largest batch, with min_batch"),
         ),
         key=("good",),
+        unknown_columns="error",
     ),
     TableSpec(
         "demand",
         (
-            Column("good", "str"),
-            Column("period", "int", 1),
-            Column("quantity", "float", 0, unit="units"),
+            Column("good", "str", unit="id", doc="a good of goods.csv"),
+            Column("period", "int", 1, unit="period", doc="an inventory period 1..P of the calendar"),
+            Column("quantity", "float", 0, unit="units", doc="forecast demand in the period"),
         ),
         key=("good", "period"),
+        unknown_columns="error",
     ),
     TableSpec(
         "routes",
         (
-            Column("recipe", "str"),
-            Column("step", "int", 1, doc="position in the route"),
-            Column("stage", "str"),
-            Column("machine", "str", doc="an eligible machine of the stage"),
+            Column("recipe", "str", unit="id", doc="a recipe"),
+            Column("step", "int", 1, unit="step", doc="position in the route, 1..n"),
+            Column("stage", "str", unit="id", doc="the step's stage (of stages.csv)"),
+            Column("machine", "str", unit="id", doc="an eligible machine of the stage"),
             Column("rate", "float", 1e-9, unit="units/h", doc="input processed per hour"),
-            Column("yield", "float", 1e-9, required=False, default=1.0, doc="output / input, in (0, 1]"),
+            Column("yield", "float", 1e-9, required=False, default=1.0, unit="output/input",
+                   doc="in (0, 1], one value per step"),
         ),
         key=("recipe", "step", "machine"),
+        unknown_columns="error",
     ),
     TableSpec(
         "machines",
         (
-            Column("machine", "str"),
-            Column("stage", "str"),
-            Column("setup_minutes", "float", 0, required=False, default=0.0, unit="min per job"),
-            Column("cost_per_hour", "float", 0, required=False, default=0.0, unit="currency/h"),
+            Column("machine", "str", unit="id", doc="a machine"),
+            Column("stage", "str", unit="id", doc="its stage (of stages.csv)"),
+            Column("setup_minutes", "float", 0, required=False, default=0.0, unit="min/job", doc="setup per job"),
+            Column("cost_per_hour", "float", 0, required=False, default=0.0, unit="currency/h",
+                   doc="running cost"),
         ),
         key=("machine",),
+        unknown_columns="error",
     ),
     TableSpec(
         "stages",
         (
-            Column("stage", "str"),
-            Column("waste_cost", "float", 0, required=False, default=0.0, unit="currency/unit lost"),
+            Column("stage", "str", unit="id", doc="a stage"),
+            Column("waste_cost", "float", 0, required=False, default=0.0, unit="currency/unit",
+                   doc="per unit lost at the stage"),
         ),
         key=("stage",),
+        unknown_columns="error",
     ),
     TableSpec(
         "shelf_life",
         (
-            Column("recipe", "str"),
-            Column("from_stage", "str"),
-            Column("to_stage", "str"),
-            Column("max_hours", "float", 0, unit="h (wall clock)"),
+            Column("recipe", "str", unit="id", doc="a recipe"),
+            Column("from_stage", "str", unit="id", doc="a stage of the recipe"),
+            Column("to_stage", "str", unit="id", doc="the same or a later stage of the recipe"),
+            Column("max_hours", "float", 0, unit="h (wall clock)",
+                   doc="end(to_stage) - start(from_stage) <= max_hours"),
         ),
         key=("recipe", "from_stage", "to_stage"),
-        doc="may be empty",
+        doc="may be empty, even a zero-byte file",
+        unknown_columns="error",
     ),
 )
 
 CALENDAR_KEYS = {"weeks": 1, "days_per_week": 5, "shifts_per_day": 1, "hours_per_shift": 8, "period_hours": 1}
 INTEGER_CALENDAR_KEYS = ("weeks", "days_per_week", "shifts_per_day")
+REORDER_POLICIES = ("static", "dynamic")
+
+SCALAR_SPECS: tuple[ScalarSpec, ...] = (
+    ScalarSpec("name", "str", unit="text", doc="label of the instance (default: the folder or workbook name)"),
+    ScalarSpec("calendar", "mapping", doc="the work calendar", fields=(
+        ScalarSpec("weeks", "int", minimum=1, default=1, unit="weeks", doc="weeks of 7 days"),
+        ScalarSpec("days_per_week", "int", minimum=1, maximum=DAYS_PER_WEEK, default=5, unit="days",
+                   doc="worked days, the first of each week"),
+        ScalarSpec("shifts_per_day", "int", minimum=1, default=1, unit="shifts", doc="shifts per worked day"),
+        ScalarSpec("hours_per_shift", "float", minimum=0, exclusive_minimum=True, default=8.0, unit="h",
+                   doc="shifts x hours at most 24"),
+        ScalarSpec("period_hours", "float", minimum=0, exclusive_minimum=True, default=1.0, unit="h",
+                   doc="inventory period; must cut a working day into whole periods of whole minutes"),
+    )),
+    ScalarSpec("setup_cost_per_hour", "float", minimum=0, default=0.0, unit="currency/h",
+               doc="generalised setup cost"),
+    ScalarSpec("labor_cost_per_hour", "float", minimum=0, default=0.0, unit="currency/h", doc="labour cost"),
+    ScalarSpec("reorder_policy", "choice", choices=REORDER_POLICIES, default="dynamic", unit="policy",
+               doc="static: goods.csv reorder_point; dynamic: from the demand statistics"),
+    ScalarSpec("batch_levels", "int", minimum=1, default=3, unit="sizes",
+               doc="batch sizes tried between min_batch and max_batch"),
+)
 
 
 @dataclass(frozen=True)
@@ -249,84 +287,82 @@ class ScheduleInstance:
         save_tables(path, self.to_frames(), self.scalars())
 
 
+def _blank_file(file: Path) -> bool:
+    """True for a zero-byte file, or one holding only whitespace (and a BOM)."""
+    if not file.is_file():
+        return False
+    text, problem = decode_text(file.read_bytes(), file.name)
+    return problem is None and text is not None and not text.strip()
+
+
 def load(path: str | Path) -> ScheduleInstance:
-    """Load and validate an instance folder or workbook; raises ``InputErrors`` naming every defect."""
+    """Load and validate an instance folder or workbook; raises ``InputErrors`` naming every
+    defect: every unreadable file, bad cell and bad setting together, then the cross-table rules."""
     path = Path(path)
-    scalars, source = read_scalars(path)
+    found = read_scalar_source(path)
+    errors = list(found.errors)
+    settings: dict[str, object] = {"name": None}
+    if found.readable:
+        settings, more = _scalars(found.values, found.source)
+        errors += more
     specs = SPECS
-    blank = path / "shelf_life.csv"
-    if path.is_dir() and blank.is_file() and not blank.read_text(errors="replace").strip():
+    if path.is_dir() and _blank_file(path / "shelf_life.csv"):
         # an empty shelf_life.csv (not even a header): no shelf-life rows
         specs = tuple(spec for spec in SPECS if spec.name != "shelf_life")
-    tables = load_tables(path, specs)
+    tables, table_errors = read_tables(path, specs)
+    if table_errors or not found.readable:
+        raise InputErrors(errors + table_errors)
     if "shelf_life" not in tables:
         spec = next(spec for spec in SPECS if spec.name == "shelf_life")
         tables["shelf_life"] = tables_from_frames(
             {"shelf_life": pd.DataFrame(columns=[c.name for c in spec.columns])}, (spec,))["shelf_life"]
-    return from_tables(tables, scalars, source, name=str(scalars.get("name", path.stem)))
+    # clean tables: the cross-table rules are checked and reported with any bad setting
+    try:
+        inst = from_tables(tables, found.values, found.source, name=str(settings["name"] or path.stem))
+    except InputErrors as exc:
+        raise InputErrors(found.errors + exc.errors) from None
+    if found.errors:  # a duplicate key: the values were usable, the file is still wrong
+        raise InputErrors(found.errors)
+    return inst
 
 
 def from_frames(frames: dict[str, pd.DataFrame], scalars: dict[str, object]) -> ScheduleInstance:
     """Build and validate an instance from pandas frames (Python API)."""
     return from_tables(tables_from_frames(frames, SPECS), scalars, "instance.yaml",
-                       name=str(scalars.get("name", "schedule")))
+                       name=str(scalars.get("name") or "schedule"))
 
 
-def _number(err: ErrorCollector, source: str, key: str, value: object, minimum: float, integer: bool = False,
-            strict: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and integer and float(value) != int(value):  # type: ignore[arg-type]
-        ok = False
-    if ok and (value < minimum or (strict and value == minimum)):  # type: ignore[operator]
-        ok = False
-    if not ok:
-        kind = "an integer" if integer else "a number"
-        err.add(source, None, key, f"must be {kind} {'>' if strict else '>='} {minimum:g}, got {value!r}")
-        return minimum + (1 if strict else 0)
-    return float(value)  # type: ignore[arg-type]
+def _scalars(scalars: Mapping[str, object] | None, source: str) -> tuple[dict[str, object], list[InputError]]:
+    """The settings checked against :data:`SCALAR_SPECS` plus the calendar's own rules;
+    ``calendar`` is a :class:`Calendar` (the default one if the calendar is in error)."""
+    settings, errors = check_scalars(scalars, SCALAR_SPECS, source)
+    values: dict[str, float] = settings["calendar"]  # type: ignore[assignment]
+    if not failed_keys(errors) & {"calendar.shifts_per_day", "calendar.hours_per_shift", "calendar.period_hours"}:
+        day_hours = values["shifts_per_day"] * values["hours_per_shift"]
+        if day_hours > 24:
+            errors.append(InputError(source, None, "calendar.hours_per_shift",
+                                     f"shifts x hours = {day_hours:g} h exceeds a day"))
+        else:
+            ratio = day_hours / values["period_hours"]
+            minutes = values["period_hours"] * 60
+            if abs(ratio - round(ratio)) > 1e-9 or abs(minutes - round(minutes)) > 1e-9:
+                errors.append(InputError(source, None, "calendar.period_hours",
+                                         f"must split a working day ({day_hours:g} h) into whole periods of "
+                                         "whole minutes"))
+    calendar = Calendar()
+    if not failed_keys(errors) & {"", "calendar"}:
+        calendar = Calendar(int(values["weeks"]), int(values["days_per_week"]), int(values["shifts_per_day"]),
+                            float(values["hours_per_shift"]), float(values["period_hours"]))
+    return {**settings, "calendar": calendar}, errors
 
 
-def _scalars(scalars: dict[str, object], source: str, err: ErrorCollector) -> dict[str, object]:
-    raw = scalars.get("calendar", {}) or {}
-    if not isinstance(raw, dict):
-        err.add(source, None, "calendar", "must be a mapping of " + ", ".join(CALENDAR_KEYS))
-        raw = {}
-    values: dict[str, float] = dict(CALENDAR_KEYS)
-    for key, value in raw.items():
-        if key not in CALENDAR_KEYS:
-            err.add(source, None, f"calendar.{key}", f"unknown key (expected one of {', '.join(CALENDAR_KEYS)})")
-            continue
-        integer = key in INTEGER_CALENDAR_KEYS
-        values[key] = _number(err, source, f"calendar.{key}", value, 0, integer=integer, strict=True)
-    if values["days_per_week"] > DAYS_PER_WEEK:
-        err.add(source, None, "calendar.days_per_week", f"at most {DAYS_PER_WEEK}, got {values['days_per_week']:g}")
-    day_hours = values["shifts_per_day"] * values["hours_per_shift"]
-    if day_hours > 24:
-        err.add(source, None, "calendar.hours_per_shift", f"shifts x hours = {day_hours:g} h exceeds a day")
-    ratio = day_hours / values["period_hours"] if values["period_hours"] > 0 else 0
-    if abs(ratio - round(ratio)) > 1e-9 or abs(values["period_hours"] * 60 - round(values["period_hours"] * 60)) > 1e-9:
-        err.add(source, None, "calendar.period_hours",
-                f"must split a working day ({day_hours:g} h) into whole periods of whole minutes")
-    calendar = Calendar(int(values["weeks"]), int(values["days_per_week"]), int(values["shifts_per_day"]),
-                        values["hours_per_shift"], values["period_hours"])
-    policy = scalars.get("reorder_policy", "dynamic")
-    if policy not in ("static", "dynamic"):
-        err.add(source, None, "reorder_policy", f"must be 'static' or 'dynamic', got {policy!r}")
-    return {
-        "calendar": calendar,
-        "setup_cost_per_hour": _number(err, source, "setup_cost_per_hour", scalars.get("setup_cost_per_hour", 0.0), 0),
-        "labor_cost_per_hour": _number(err, source, "labor_cost_per_hour", scalars.get("labor_cost_per_hour", 0.0), 0),
-        "reorder_policy": policy,
-        "batch_levels": int(_number(err, source, "batch_levels", scalars.get("batch_levels", 3), 1, integer=True)),
-    }
-
-
-def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: str,
+def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, source: str,
                 name: str = "schedule") -> ScheduleInstance:
     """Cross-table validation; every defect is collected and raised together."""
     err = ErrorCollector()
-    s = _scalars(scalars, source, err)
-    err.raise_if_any()
+    s, errors = _scalars(scalars, source)
+    err.extend(errors)
+    calendar_ok = not failed_keys(errors) & {"", "calendar"}
     calendar: Calendar = s["calendar"]  # type: ignore[assignment]
     tg, td, tr, tm, ts, tl = (tables[n] for n in ("goods", "demand", "routes", "machines", "stages", "shelf_life"))
     goods, machines, stages = tg.frame["good"].tolist(), tm.frame["machine"].tolist(), ts.frame["stage"].tolist()
@@ -352,14 +388,14 @@ def from_tables(tables: dict[str, Table], scalars: dict[str, object], source: st
     for idx in np.flatnonzero((lo.notna() & f["batch_size"].notna()).to_numpy()):
         err.errors.append(tg.error(int(idx), "batch_size", "give batch_size or min_batch/max_batch, not both"))
     P = calendar.num_periods
-    for idx in np.flatnonzero((td.frame["period"] > P).to_numpy()):
+    for idx in np.flatnonzero((td.frame["period"] > P).to_numpy() if calendar_ok else []):
         err.errors.append(td.error(int(idx), "period", f"period {td.frame['period'].iloc[idx]} is beyond the "
                                                        f"calendar's {P} periods"))
     r = tr.frame
     for idx in np.flatnonzero((r["yield"] > 1).to_numpy()):
         err.errors.append(tr.error(int(idx), "yield", f"must be in (0, 1], got {r['yield'].iloc[idx]:g}"))
     day = calendar.day_minutes
-    for idx in np.flatnonzero(np.ceil(tm.frame["setup_minutes"].to_numpy(float) - 1e-9) >= day):
+    for idx in np.flatnonzero(np.ceil(tm.frame["setup_minutes"].to_numpy(float) - 1e-9) >= day if calendar_ok else []):
         err.errors.append(tm.error(int(idx), "setup_minutes", f"a setup of {tm.frame['setup_minutes'].iloc[idx]:g} "
                                                               f"min leaves no time to work in a working day "
                                                               f"({day} min)"))
