@@ -236,3 +236,32 @@ def test_sigint_keeps_the_best_plan(family_name: str, generate: list[str], solve
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert stopped_after < 30  # generous: the contract's 2 s is measured in the closing note, not asserted
     assert not any(n.startswith(".p.") for n in os.listdir(tmp_path)), "no temporary folder left behind"
+
+
+HUGE = {"offload": ("horizon: 50", "horizon: 100000000"), "e2e": ("horizon: 14", "horizon: 10000000"),
+        "schedule": ("  weeks: 1", "  weeks: 1000000"), "acceptance": ("horizon_hours: 168.0", "horizon_hours: 1.0e9")}
+
+
+@pytest.mark.parametrize("family_name", list(HUGE))
+def test_a_huge_horizon_is_an_input_error_not_a_memory_error(family_name: str, tmp_path: Path) -> None:
+    family = families()[family_name]
+    params = {"orders": 5} if family_name in ("offload", "acceptance") else (
+        {"skus": 3} if family_name == "e2e" else {})
+    d = tmp_path / "d"
+    family.generate(family.generate_params(**params)).save(d)
+    old, new = HUGE[family_name]
+    text = (d / "instance.yaml").read_text()
+    assert old in text
+    (d / "instance.yaml").write_text(text.replace(old, new))
+    proc = _cli(family_name, "solve", str(d), "-o", str(tmp_path / "p"), "-t", "3", timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "instance.yaml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_model_too_large_for_the_machine_is_refused_before_solving(instances: dict[str, Any],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from plantwise.core import pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_MODEL_VARIABLES", 100)
+    with pytest.raises(pipeline.ModelTooLarge, match="variables"):
+        solve(families()["offload"], instances["offload"], "milp", time_limit=5)

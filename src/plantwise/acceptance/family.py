@@ -142,6 +142,8 @@ FAMILY = register(Family(
     },
     default_method="centralized",
     **_specs,
+    model_size=lambda inst: (2 * len(inst.operations) + (len(inst.transport) + 3) * len(inst.orders)
+                             + len(inst.parts)) * inst.num_periods,
     plan_files=("orders.csv", "purchases.csv", "part_stock.csv", "processing.csv", "maintenance.csv",
                 "finished_stock.csv", "summary.json"),
 ))

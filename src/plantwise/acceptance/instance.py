@@ -147,10 +147,12 @@ SPECS: tuple[TableSpec, ...] = (
     ),
 )
 
+MAX_PERIODS = 2_000  # decision periods in the horizon
+
 SCALAR_SPECS: tuple[ScalarSpec, ...] = (
     ScalarSpec("name", "str", unit="text", doc="label of the instance (default: the folder or workbook name)"),
-    ScalarSpec("horizon_hours", "float", minimum=0, exclusive_minimum=True, required=True, unit="h",
-               doc="length of the horizon"),
+    ScalarSpec("horizon_hours", "float", minimum=0, maximum=100_000, exclusive_minimum=True, required=True,
+               unit="h", doc="length of the horizon (at most 100,000 h)"),
     ScalarSpec("period_hours", "float", minimum=0, exclusive_minimum=True, required=True, unit="h",
                doc="decision period; must divide horizon_hours into whole periods"),
     ScalarSpec("storage", "mapping", doc="finished-goods storage", fields=(
@@ -248,6 +250,10 @@ def _scalars(scalars: Mapping[str, object] | None, source: str) -> tuple[dict[st
         if abs(ratio - round(ratio)) > 1e-9:
             errors.append(InputError(source, None, "period_hours",
                                      f"must divide horizon_hours ({horizon:g}) into whole periods"))
+        elif round(ratio) > MAX_PERIODS:
+            errors.append(InputError(source, None, "period_hours",
+                                     f"{round(ratio):,} periods of {period:g} h in the horizon: at most "
+                                     f"{MAX_PERIODS:,} (the model grows with orders x periods); use longer periods"))
     return settings, errors
 
 

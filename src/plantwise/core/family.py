@@ -123,6 +123,7 @@ class Family:
     choose_method: Callable[[Any], tuple[str, str]] | None = None  # for method "auto": (name, reason)
     plan_files: Sequence[str] = ()
     native_format: str = ""  # the name of the CSV folder / workbook format (default: the family's name)
+    model_size: Callable[[Any], int] | None = None  # variables a method builds, about; checked before solving
 
     @property
     def native(self) -> str:

@@ -58,6 +58,13 @@ class MethodNotApplicable(ValueError):
     """The method cannot run on this instance or on this machine (e.g. a missing solver)."""
 
 
+class ModelTooLarge(ValueError):
+    """The instance would build a model beyond what this machine can hold (checked before solving)."""
+
+
+MAX_MODEL_VARIABLES = 20_000_000  # about 20 GB of solver memory, the most a 24-GiB machine can take
+
+
 class ChecksumMismatch(ValueError):
     """A plan checked against an instance other than the one it was made for."""
 
@@ -252,6 +259,12 @@ def solve(family: Family | str, instance: Any, method: str | None = None, *,
         reason = m.applies(instance)
         if reason:
             raise MethodNotApplicable(reason)
+    if fam.model_size is not None:
+        size = int(fam.model_size(instance))
+        if size > MAX_MODEL_VARIABLES:
+            raise ModelTooLarge(f"this instance would build a model of about {size:,} variables, more than the "
+                                f"{MAX_MODEL_VARIABLES:,} this machine can hold: shorten the horizon, coarsen the "
+                                "periods or split the instance")
     values = dict(params or {}) | param_values
     method_params = m.make_params(values)
     if options is None:

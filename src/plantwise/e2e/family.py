@@ -98,6 +98,7 @@ FAMILY = register(Family(
     default_method="exact",
     **_specs,
     formats={"trigeiro": lazy("plantwise.e2e.trigeiro:read_trigeiro")},
+    model_size=lambda inst: (3 * inst.num_pairs + 4 * inst.num_dc_positions + 2 * len(inst.move_from)) * inst.horizon,
     plan_files=("production.csv", "shipments.csv", "transfers.csv", "plant_inventory.csv", "dc_inventory.csv",
                 "summary.json"),
 ))

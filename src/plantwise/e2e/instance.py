@@ -166,7 +166,8 @@ PENALTY_DOCS = {"over_target": "inventory over its target", "under_target": "inv
 
 SCALAR_SPECS: tuple[ScalarSpec, ...] = (
     ScalarSpec("name", "str", unit="text", doc="label of the instance (default: the folder or workbook name)"),
-    ScalarSpec("horizon", "int", minimum=1, required=True, unit="days", doc="days T"),
+    ScalarSpec("horizon", "int", minimum=1, maximum=3_660, required=True, unit="days",
+               doc="days T (at most 3,660: ten years of days)"),
     ScalarSpec("allow_stockout", "bool", default=True, unit="true/false",
                doc="true: unmet DC demand is backlogged and penalised; false: every demand must be met from stock"),
     ScalarSpec("penalties", "mapping", unit="", doc="penalties per unit and day", item="penalty", fields=tuple(

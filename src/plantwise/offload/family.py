@@ -108,5 +108,7 @@ FAMILY = register(Family(
     },
     default_method="milp",
     **_specs,
+    model_size=lambda inst: int(inst.last_start().clip(0).sum()) + 6 * inst.num_sites * inst.num_parts * inst.horizon
+    + 2 * int(inst.lane.sum()) * inst.horizon,
     plan_files=("assignments.csv", "purchases.csv", "transshipments.csv", "inventory.csv", "summary.json"),
 ))

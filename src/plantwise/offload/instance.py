@@ -128,7 +128,8 @@ SPEC_BY_NAME = {s.name: s for s in SPECS}
 
 SCALAR_SPECS: tuple[ScalarSpec, ...] = (
     ScalarSpec("name", "str", unit="text", doc="label of the instance (default: the folder or workbook name)"),
-    ScalarSpec("horizon", "int", minimum=1, required=True, unit="periods", doc="number of periods T"),
+    ScalarSpec("horizon", "int", minimum=1, maximum=10_000, required=True, unit="periods",
+               doc="number of periods T (at most 10,000: the model grows with orders x sites x T)"),
     ScalarSpec("replenishment", "choice", choices=REPLENISHMENT_MODES, default="sS", unit="mode",
                doc="(s,S) purchasing, or free purchases; the command line's --replenishment overrides it"),
 )

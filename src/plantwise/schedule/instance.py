@@ -150,7 +150,8 @@ REORDER_POLICIES = ("static", "dynamic")
 SCALAR_SPECS: tuple[ScalarSpec, ...] = (
     ScalarSpec("name", "str", unit="text", doc="label of the instance (default: the folder or workbook name)"),
     ScalarSpec("calendar", "mapping", doc="the work calendar", fields=(
-        ScalarSpec("weeks", "int", minimum=1, default=1, unit="weeks", doc="weeks of 7 days"),
+        ScalarSpec("weeks", "int", minimum=1, maximum=104, default=1, unit="weeks",
+                   doc="weeks of 7 days (at most 104: the schedule is in minutes)"),
         ScalarSpec("days_per_week", "int", minimum=1, maximum=DAYS_PER_WEEK, default=5, unit="days",
                    doc="worked days, the first of each week"),
         ScalarSpec("shifts_per_day", "int", minimum=1, default=1, unit="shifts", doc="shifts per worked day"),
