@@ -637,3 +637,18 @@ def test_random_negative_cell_in_a_file_is_named(base: E2EInstance, data: st.Dat
             load(tmp)
     assert where(info.value.errors) == [(f"{table}.csv", row + 2, column)]
     assert "below the minimum" in info.value.errors[0].message
+
+
+def test_an_moq_above_a_full_day_of_output_is_a_warning_naming_the_row(tmp_path: Path) -> None:
+    from plantwise.e2e.generator import generate as make
+    from plantwise.e2e.instance import load as load_e2e
+
+    inst = make(1, 1, skus=10)
+    assert inst.warnings, "the small generated instance has pairs that can never reach their MOQ"
+    inst.save(tmp_path / "d")
+    loaded = load_e2e(tmp_path / "d")
+    best = loaded.pair_capacity().max(axis=1)
+    never = np.flatnonzero(loaded.moq > best + 1e-9)
+    assert [w.row for w in loaded.warnings] == [int(k) + 2 for k in never]
+    assert all(w.file == "line_skus.csv" and w.column == "moq" for w in loaded.warnings)
+    assert not make(3, 1).warnings  # the document's sizes draw no such pair

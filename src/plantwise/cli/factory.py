@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from plantwise.cli.common import (
     EXIT_BAD_INPUT,
@@ -124,13 +125,21 @@ def _format_option(family: Family) -> list[inspect.Parameter]:
 def load_instance(family: Family, path: Path, fmt: Any = None) -> Any:
     """Load an instance or exit 2 with every defect listed."""
     try:
-        return family.read(path, _plain(fmt))
+        inst = family.read(path, _plain(fmt))
+        print_warnings(inst)
+        return inst
     except InputErrors as exc:
         raise input_error(exc) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"{path}: cannot be read ({exc})") from None
     except ValueError as exc:
         raise fail(str(exc)) from None
+
+
+def print_warnings(inst: Any) -> None:
+    """Defects that do not stop a plan (e.g. an MOQ no line can reach in a day), one line each."""
+    for w in getattr(inst, "warnings", None) or []:
+        console.print(f"[yellow]warning[/]: {escape(str(w))}", highlight=False)
 
 
 # ------------------------------------------------------------------ the family app
@@ -162,6 +171,7 @@ def _generate_command(family: Family) -> Callable[..., None]:
         except ValueError as exc:
             raise fail(str(exc)) from None
         inst.save(out_dir)
+        print_warnings(inst)
         describe = inst.describe() if hasattr(inst, "describe") else str(getattr(inst, "name", ""))
         out.print(f"wrote {describe} to {out_dir}")
 

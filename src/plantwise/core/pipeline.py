@@ -336,6 +336,8 @@ def _finish(fam: Family, instance: Any, method: str, choice: str | None, method_
         summary["diagnosis"] = list(out.diagnosis)
     if interrupted_by:
         summary["interrupted_by"] = interrupted_by
+    if getattr(instance, "warnings", None):
+        summary["details"]["input_warnings"] = [str(w) for w in instance.warnings]
     verification = None
     if plan is not None:
         plan.summary = summary

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from plantwise.e2e.instance import E2EInstance, Penalties
+from plantwise.core.errors import InputError
+from plantwise.e2e.instance import E2EInstance, Penalties, moq_warnings
 
 HORIZON = 14
 PLANT_SKUS = {"A": 200, "B": 170}
@@ -117,7 +118,7 @@ def generate(scenario: int = 1, seed: int = 1, skus: int | None = None, horizon:
     lane_cost = np.round(rng.uniform(0.5, 2.0, len(dcs)), 2)
     lane_lead = rng.integers(1, 3, len(dcs)).astype(np.int64)
     pt, dt = np.array(pp_target), np.array(dp_target)
-    return E2EInstance(
+    inst = E2EInstance(
         name=f"e2e-scenario{scenario}-seed{seed}" + (f"-skus{skus}" if skus else ""),
         horizon=horizon, plants=plants, lines=lines, skus=sku_ids, dcs=dcs, line_plant=line_plant,
         hours_per_day=np.full(L, HOURS_PER_DAY), hours=hours, product_type=["blue"] * n_sku,
@@ -135,3 +136,6 @@ def generate(scenario: int = 1, seed: int = 1, skus: int | None = None, horizon:
         transfer_cost=np.array([2.5, 2.5]), transfer_lead=np.array([2, 2], np.int64),
         penalties=Penalties(), allow_stockout=True,
     )
+    # the document's MOQ draw can exceed a line's day on small instances: say so, as loading would
+    inst.warnings = moq_warnings(inst, lambda k, column, message: InputError("line_skus.csv", k + 2, column, message))
+    return inst

@@ -14,7 +14,7 @@ Index sets, all precomputed here once (never rebuilt inside a model):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -248,6 +248,8 @@ class E2EInstance:
     move_from: np.ndarray = field(init=False)  # [F] plant position
     move_to: np.ndarray = field(init=False)  # [F] plant position
     move_lane: np.ndarray = field(init=False)  # [F] transfer lane index
+    # defects that do not stop a plan but a planner must see (not part of the checksum)
+    warnings: list[InputError] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         S = len(self.skus)
@@ -518,4 +520,15 @@ def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, 
             continue  # a plan exists (with stockouts); the report shows it
         err.errors.append(tds.error(int(b), "sku", message))
     err.raise_if_any()
+    inst.warnings = moq_warnings(inst, tk.error)
     return inst
+
+
+def moq_warnings(inst: E2EInstance, error: Callable[[int, str, str], InputError]) -> list[InputError]:
+    """A warning for every line-SKU pair whose MOQ exceeds the most it can make on its best day,
+    ``moq_k > max_t r_k (H_lt - setup_hours_k)^+``: that pair can never produce."""
+    best = inst.pair_capacity().max(axis=1) if inst.horizon else np.zeros(inst.num_pairs)
+    never = np.flatnonzero(inst.moq > best + 1e-9)
+    return [error(int(k), "moq", f"MOQ {inst.moq[k]:g} units exceeds the most line '{inst.lines[inst.pair_line[k]]}' "
+                                 f"can make of SKU '{inst.skus[inst.pair_sku[k]]}' in a day ({best[k]:g} units): "
+                                 "this pair can never produce") for k in never]
