@@ -73,3 +73,13 @@ def test_an_order_without_a_route_or_a_part_without_supplier_is_named(tmp_path: 
     errors = _errors(d)
     assert any(e.file == "orders.csv" and "no operations.csv rows" in e.message for e in errors)
     assert any(e.file == "order_parts.csv" and "no supplier" in e.message for e in errors)
+
+
+def test_an_operation_longer_than_the_horizon_is_an_input_error(tmp_path: Path) -> None:
+    generate(6, 1).save(tmp_path)
+    ops = pd.read_csv(tmp_path / "operations.csv")
+    ops.loc[2, "hours_per_unit"] = 1e9
+    ops.to_csv(tmp_path / "operations.csv", index=False)
+    errors = _errors(tmp_path)
+    assert [(e.file, e.row, e.column) for e in errors] == [("operations.csv", 4, "hours_per_unit")]
+    assert "longer than the whole horizon" in errors[0].message

@@ -286,6 +286,12 @@ def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, 
         err.errors.append(tm.error(int(idx), "max_utilisation", f"must be in (0, 1], got {value:g}"))
     for idx in np.flatnonzero((m["maintenance_capacity_hours"] > m["capacity_hours"]).to_numpy()):
         err.errors.append(tm.error(int(idx), "maintenance_capacity_hours", "exceeds capacity_hours"))
+    # one unit that takes longer than the whole horizon can never be made; such coefficients
+    # (1e9 h) also break the solver's numerics, so they are input errors, not solver trouble
+    for idx in np.flatnonzero((tops.frame["hours_per_unit"] > horizon).to_numpy() if horizon_ok else []):
+        err.errors.append(tops.error(int(idx), "hours_per_unit",
+                                     f"{tops.frame['hours_per_unit'].iat[idx]:g} machine h per item is longer than the "
+                                     f"whole horizon ({horizon:g} h)"))
     for idx in np.flatnonzero((to.frame["deadline_hours"] > horizon).to_numpy() if horizon_ok else []):
         err.errors.append(to.error(int(idx), "deadline_hours", f"deadline {to.frame['deadline_hours'].iat[idx]:g} h is "
                                                                f"beyond the horizon ({horizon:g} h)"))
