@@ -172,7 +172,11 @@ def test_infeasible_exits_3(tmp_path: Path) -> None:
     code, output = plantwise("e2e", "solve", tmp_path / "inst", "--out", tmp_path / "p", "--time-limit", "5")
     assert code == 3, output
     assert "infeasible" in output
-    assert json.loads((tmp_path / "p" / "summary.json").read_text())["status"] == "infeasible"
+    summary = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert summary["status"] == "infeasible"
+    dc, sku = inst.dcs[inst.dc_pos_dc[0]], inst.skus[inst.dc_pos_sku[0]]
+    assert summary["diagnosis"][0].startswith(f"DC '{dc}' SKU '{sku}': demand cannot be met from day 1")
+    assert f"DC '{dc}' SKU '{sku}'" in output
 
 
 def test_solve_from_a_workbook(tmp_path: Path) -> None:

@@ -48,6 +48,33 @@ class E2EResult:
     summary: dict[str, object] = field(default_factory=dict)
 
 
+def diagnose(inst: E2EInstance, options: SolveOptions, limit: int = 20) -> list[str]:
+    """Where demand cannot be met when stockouts are forbidden: the LP relaxation with backlog
+    allowed at a prohibitive price. A backlog ``B_bt > 0`` there is needed by every plan, so the
+    first day of each DC-SKU's backlog names where and when the demand is out of reach."""
+    from dataclasses import replace
+
+    big = 1e3 * max(inst.penalties.as_dict().values()) + 1e6
+    elastic = replace(inst, allow_stockout=True, penalties=replace(inst.penalties, stockout=big))
+    em = build_model(elastic, relax=True)
+    lp = get_backend("highs").solve(em.model, options.with_(progress=None), relax=True)
+    if lp.status != SolveStatus.OPTIMAL or lp.x is None:
+        return ["no plan even with stockouts allowed: check line hours, lanes and lead times"]
+    backlog = lp.x[em.backlog]
+    lines = []
+    for b in np.flatnonzero(backlog.max(axis=1) > 1e-6):
+        day = int(np.argmax(backlog[b] > 1e-6))
+        lines.append((day, f"DC '{inst.dcs[inst.dc_pos_dc[b]]}' SKU '{inst.skus[inst.dc_pos_sku[b]]}': demand "
+                           f"cannot be met from day {day + 1} on (short by {backlog[b, day]:,.6g} units that day, "
+                           f"{backlog[b].max():,.6g} at most)"))
+    lines.sort()
+    out = [text for _, text in lines[:limit]]
+    if len(lines) > limit:
+        out.append(f"... and {len(lines) - limit} more DC-SKU positions")
+    return out or ["the LP relaxation with stockouts allowed needs none: the integer rules (MOQ) make it "
+                   "infeasible"]
+
+
 def lp_bound(inst: E2EInstance, options: SolveOptions) -> tuple[float | None, float]:
     """The integrated model's LP relaxation value (a proven lower bound) and its seconds."""
     t0 = time.perf_counter()
@@ -133,6 +160,8 @@ def solve(inst: E2EInstance, method: str = "exact", options: SolveOptions | None
     if arrays is None:
         summary = {"status": str(res.status), "method": method, "objective": None, "bound": res.bound,
                    "gap": None, "solve_seconds": round(solve_seconds, 3), **extra}
+        if res.status == SolveStatus.INFEASIBLE:
+            summary["diagnosis"] = diagnose(inst, options)
         return E2EResult(res.status, None, res, None, summary)
 
     production, shipments, transfers = arrays
