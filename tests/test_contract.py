@@ -265,3 +265,12 @@ def test_a_model_too_large_for_the_machine_is_refused_before_solving(instances: 
     monkeypatch.setattr(pipeline, "MAX_MODEL_VARIABLES", 100)
     with pytest.raises(pipeline.ModelTooLarge, match="variables"):
         solve(families()["offload"], instances["offload"], "milp", time_limit=5)
+
+
+def test_a_work_limit_gives_the_same_plan_and_is_recorded() -> None:
+    fam = families()["schedule"]
+    shop = fam.generate(fam.generate_params(scenario=2))
+    first = solve(fam, shop, "exact", time_limit=60, work_limit=0.5)
+    second = solve(fam, shop, "exact", time_limit=60, work_limit=0.5)
+    assert first.summary["options"]["work_limit"] == 0.5 and schema_errors(first.summary) == []
+    assert first.plan.schedule.equals(second.plan.schedule)

@@ -218,12 +218,14 @@ def _solve_command(family: Family) -> Callable[..., None]:
     method_enum = _choice_enum(f"{family.name}_method", tuple(family.method_names()))
 
     def solve_cmd(instance: Path, out_dir: Path, method: Any, time_limit: float, mip_gap: float, threads: int,
-                  seed: int, report: bool, quiet: bool, fmt: Any = None, **method_options: Any) -> None:
+                  seed: int, work_limit: float | None, report: bool, quiet: bool, fmt: Any = None,
+                  **method_options: Any) -> None:
         inst = load_instance(family, instance, fmt)
         given = {k: _plain(v) for k, v in method_options.items() if v is not None}
         raise typer.Exit(solve_and_write(family, inst, instance, out_dir, _plain(method), given,
                                          time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed,
-                                         report=report, quiet=quiet, fmt=_plain(fmt) if fmt is not None else None))
+                                         report=report, quiet=quiet, fmt=_plain(fmt) if fmt is not None else None,
+                                         work_limit=work_limit))
 
     params = [_positional("instance", "instance folder (CSV + instance.yaml) or .xlsx workbook, or a benchmark "
                                       "file with --format")]
@@ -239,6 +241,9 @@ def _solve_command(family: Family) -> Callable[..., None]:
         _option("threads", int, 2, "--threads", min=1, help="solver threads (CPU cores) the method may use"),
         _option("seed", int, 0, "--seed", help="seed of every random choice (same seed, same plan unless the "
                                               "time limit cuts the search)"),
+        _option("work_limit", float | None, None, "--work-limit", min=0.001,
+                help="CP-SAT deterministic work units per solve (schedule, offload cpsat): a run that stops at its "
+                     "work limit gives the same plan under any machine load; HiGHS methods ignore it"),
         _option("report", bool, True, "--report/--no-report", help="write report.html"),
         _option("quiet", bool, False, "--quiet", "-q", help="no progress bar and no summary table"),
         *_format_option(family),
@@ -250,7 +255,7 @@ def _solve_command(family: Family) -> Callable[..., None]:
 
 def solve_and_write(family: Family, inst: Any, instance: Path, out_dir: Path, name: str, given: dict[str, Any], *,
                     time_limit: float, mip_gap: float, threads: int, seed: int, report: bool, quiet: bool,
-                    fmt: str | None = None) -> int:
+                    fmt: str | None = None, work_limit: float | None = None) -> int:
     """Check ``--out``, solve with a progress bar, write the plan folder whole; return the exit code."""
     from plantwise.core.pipeline import (
         MethodNotApplicable,
@@ -273,7 +278,7 @@ def solve_and_write(family: Family, inst: Any, instance: Path, out_dir: Path, na
         check_output(out_dir, [instance])
         with reserve_output(out_dir), progress_bar(time_limit, quiet, family.sense) as progress:
             solution = solve(family, inst, name, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                             seed=seed, progress=progress, params=given, input_format=fmt)
+                             seed=seed, progress=progress, params=given, input_format=fmt, work_limit=work_limit)
             solution.save(out_dir, inst, report=report and solution.plan is not None, inputs=[instance],
                           lock=False)
     except OutputLocationError as exc:

@@ -19,6 +19,10 @@ class SolveOptions:
     MIP search stops and reports *optimal within tolerance*; ``threads`` caps solver
     threads; ``seed`` fixes every random choice; ``solver`` names the backend
     (``highs``, ``cpsat``, ``gurobi``); ``progress`` receives incumbent/bound updates.
+    ``work_limit`` caps CP-SAT's deterministic time per solve (its own work units, about a
+    second each on a fast core): unlike seconds it does not depend on machine load, so a run
+    that stops at its work limit gives the same plan on any machine state. HiGHS has no such
+    limit, so HiGHS-based methods ignore it.
     """
 
     time_limit: float | None = 60.0
@@ -28,6 +32,7 @@ class SolveOptions:
     solver: str = "highs"
     log: bool = False
     progress: Callable[[Progress], None] | None = None
+    work_limit: float | None = None
 
     def with_(self, **changes: object) -> SolveOptions:
         """Return a copy with ``changes`` applied."""

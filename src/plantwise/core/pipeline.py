@@ -238,6 +238,7 @@ def check_output(out: str | Path, inputs: Iterable[str | Path] = ()) -> None:
 
 def solve(family: Family | str, instance: Any, method: str | None = None, *,
           time_limit: float | None = 60.0, mip_gap: float = 1e-4, threads: int = 2, seed: int = 0,
+          work_limit: float | None = None,
           progress: Callable[[Progress], None] | None = None, log: bool = False,
           options: SolveOptions | None = None, params: Mapping[str, Any] | None = None,
           handle_signals: bool = True, input_format: str | None = None, **param_values: Any) -> Solution:
@@ -271,7 +272,7 @@ def solve(family: Family | str, instance: Any, method: str | None = None, *,
         if time_limit is not None and not (time_limit > 0 and math.isfinite(time_limit)):
             raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
         options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, progress=progress,
-                               log=log)
+                               log=log, work_limit=work_limit)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     interrupt.reset()
     t0 = time.perf_counter()
@@ -318,7 +319,8 @@ def _finish(fam: Family, instance: Any, method: str, choice: str | None, method_
         "solver": out.solver,
         "solver_version": out.solver_version,
         "options": {"time_limit": options.time_limit, "mip_gap": options.mip_gap, "threads": options.threads,
-                    "seed": options.seed, "params": json_safe(dataclasses.asdict(method_params))},
+                    "seed": options.seed, "work_limit": options.work_limit,
+                    "params": json_safe(dataclasses.asdict(method_params))},
         "timings": {**{k: round(float(v), 4) for k, v in out.timings.items() if _finite(v) is not None},
                     "total": round(total, 4)},
         "started_at": started,

@@ -230,6 +230,8 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
     solver.parameters.log_search_progress = bool(options.log)
     if deterministic_time is not None:
         solver.parameters.max_deterministic_time = float(deterministic_time)
+    elif options.work_limit is not None:
+        solver.parameters.max_deterministic_time = float(options.work_limit)
     if interleave:
         solver.parameters.interleave_search = True
     t1 = time.perf_counter()

@@ -80,6 +80,8 @@ class CpSatBackend(Backend):
         if options.time_limit is not None:
             solver.parameters.max_time_in_seconds = float(max(options.time_limit, 0.01))
         solver.parameters.relative_gap_limit = float(options.mip_gap)
+        if options.work_limit is not None:
+            solver.parameters.max_deterministic_time = float(options.work_limit)
         solver.parameters.num_workers = max(1, int(options.threads))
         solver.parameters.random_seed = int(options.seed)
         solver.parameters.log_search_progress = bool(options.log)
