@@ -27,6 +27,25 @@ FIELDS = ["date", "machine", "scenario", "skus", "seed", "method", "time_limit",
           "transferred_units", "wall_seconds", "command"]
 
 
+def _get(summary: dict[str, object], key: str) -> object:
+    """``key`` from a summary.json of either schema: top level, then ``kpis``, then ``details``."""
+    if key in summary:
+        return summary[key]
+    for part in ("kpis", "details"):
+        inner = summary.get(part)
+        if isinstance(inner, dict) and key in inner:
+            return inner[key]
+    return None
+
+
+def _seconds(summary: dict[str, object]) -> object:
+    """The whole solve's seconds: ``timings.total`` (one schema) or the old top-level ``solve_seconds``."""
+    timings = summary.get("timings")
+    if isinstance(timings, dict) and "total" in timings:
+        return timings["total"]
+    return summary.get("solve_seconds")
+
+
 def run(scenario: int, skus: int | None, seed: int, method: str, time_limit: float, work: Path) -> dict[str, object]:
     tag = f"s{scenario}-seed{seed}" + (f"-skus{skus}" if skus else "")
     inst = work / tag
@@ -46,9 +65,9 @@ def run(scenario: int, skus: int | None, seed: int, method: str, time_limit: flo
         "machine": f"{platform.machine()} {platform.node()} ({platform.python_version()})",
         "scenario": scenario, "skus": skus or 200, "seed": seed, "method": method, "time_limit": time_limit,
         "status": s.get("status", f"exit {proc.returncode}"), "objective": s.get("objective"),
-        "bound": s.get("bound"), "gap_pct": pct(s.get("gap")), "solve_seconds": s.get("solve_seconds"),
-        "lp_seconds": s.get("lp_seconds"), "bound_seconds": s.get("bound_seconds"), "phase": s.get("phase"),
-        "stockout_unit_days": s.get("stockout_unit_days"), "transferred_units": s.get("transferred_units"),
+        "bound": s.get("bound"), "gap_pct": pct(s.get("gap")), "solve_seconds": _seconds(s),
+        "lp_seconds": _get(s, "lp_seconds"), "bound_seconds": _get(s, "bound_seconds"), "phase": _get(s, "phase"),
+        "stockout_unit_days": _get(s, "stockout_unit_days"), "transferred_units": _get(s, "transferred_units"),
         "wall_seconds": round(wall, 2), "command": " ".join(cmd),
     }
 

@@ -24,6 +24,25 @@ FIELDS = ["date", "machine", "orders", "seed", "mode", "method", "time_limit", "
           "transshipment_periods", "command"]
 
 
+def _get(summary: dict[str, object], key: str) -> object:
+    """``key`` from a summary.json of either schema: top level, then ``kpis``, then ``details``."""
+    if key in summary:
+        return summary[key]
+    for part in ("kpis", "details"):
+        inner = summary.get(part)
+        if isinstance(inner, dict) and key in inner:
+            return inner[key]
+    return None
+
+
+def _seconds(summary: dict[str, object]) -> object:
+    """The whole solve's seconds: ``timings.total`` (one schema) or the old top-level ``solve_seconds``."""
+    timings = summary.get("timings")
+    if isinstance(timings, dict) and "total" in timings:
+        return timings["total"]
+    return summary.get("solve_seconds")
+
+
 def run(size: int, seed: int, mode: str, method: str, time_limit: float, work: Path) -> dict[str, object]:
     inst = work / f"n{size}-s{seed}"
     if not inst.exists():
@@ -43,10 +62,11 @@ def run(size: int, seed: int, mode: str, method: str, time_limit: float, work: P
         "machine": f"{platform.machine()} {platform.node()} ({platform.python_version()})",
         "orders": size, "seed": seed, "mode": mode, "method": method, "time_limit": time_limit,
         "status": s.get("status", f"exit {proc.returncode}"), "objective": s.get("objective"),
-        "bound": s.get("bound"), "gap_pct": pct(s.get("gap")), "solve_seconds": s.get("solve_seconds", round(wall, 2)),
-        "baseline_cost": s.get("baseline_cost"), "baseline_gap_pct": pct(s.get("baseline_gap")),
-        "saving_pct": s.get("saving_pct"), "offloaded_orders": s.get("offloaded_orders"),
-        "transshipment_periods": s.get("transshipment_periods"), "command": " ".join(cmd),
+        "bound": s.get("bound"), "gap_pct": pct(s.get("gap")),
+        "solve_seconds": _seconds(s) if _seconds(s) is not None else round(wall, 2),
+        "baseline_cost": _get(s, "baseline_cost"), "baseline_gap_pct": pct(_get(s, "baseline_gap")),
+        "saving_pct": _get(s, "saving_pct"), "offloaded_orders": _get(s, "offloaded_orders"),
+        "transshipment_periods": _get(s, "transshipment_periods"), "command": " ".join(cmd),
     }
 
 
