@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plantwise.acceptance import study
+from plantwise.acceptance import doe, study
 from plantwise.acceptance.generator import generate
 from plantwise.acceptance.instance import AcceptanceInstance
 from plantwise.acceptance.model import AGENTS
@@ -117,14 +117,14 @@ def test_doe_study_small_design_with_manova_and_anova(inst: AcceptanceInstance, 
     assert len(on_disk) == 8 and list(on_disk.columns) == list(study.DOE_COLUMNS)
     assert on_disk[list(study.DOE_FACTORS)].drop_duplicates().shape[0] == 8
     manova = pd.read_csv(out / "manova.csv")
-    assert list(manova.columns) == list(study.MANOVA_COLUMNS)
+    assert list(manova.columns) == list(doe.MANOVA_COLUMNS)
     assert sorted(set(manova["factor"])) == sorted(study.DOE_FACTORS)
-    assert (manova.groupby("factor")["statistic"].apply(set) == set(study.MANOVA_STATISTICS)).all()
+    assert (manova.groupby("factor")["statistic"].apply(set) == set(doe.MANOVA_STATISTICS)).all()
     # every statistic is either computed or explained
     assert (manova["p_value"].notna() | manova["note"].fillna("").str.len().gt(0)).all()
     for resp in study.DOE_RESPONSES:
         anova = pd.read_csv(out / f"anova_{resp}.csv")
-        assert list(anova.columns) == list(study.ANOVA_COLUMNS)
+        assert list(anova.columns) == list(doe.ANOVA_COLUMNS)
         assert anova["source"].tolist() == [*study.DOE_FACTORS, "Residual"]
     effects = pd.read_csv(out / "doe_main_effects.csv")
     assert len(effects) == 3 * 2 * len(study.DOE_RESPONSES)
@@ -138,7 +138,7 @@ def test_doe_default_is_the_full_3x3x3_factorial(inst: AcceptanceInstance, tmp_p
     runs = study.doe_study(inst, tmp_path)
     assert len(runs) == 27 and runs[list(study.DOE_FACTORS)].drop_duplicates().shape[0] == 27
     manova = runs.attrs["manova"]
-    assert len(manova) == 3 * len(study.MANOVA_STATISTICS)
+    assert len(manova) == 3 * len(doe.MANOVA_STATISTICS)
     assert manova["p_value"].notna().all() and (manova["note"] == "").all()
     wilks = manova[manova["statistic"] == "Wilks' lambda"].set_index("factor")
     assert wilks.loc["rho", "p_value"] < 0.01  # profit is driven by ρ

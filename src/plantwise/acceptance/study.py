@@ -28,16 +28,23 @@ import dataclasses
 import itertools
 import json
 import math
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from plantwise.acceptance.doe import (
+    DOE_FACTORS,
+    DOE_RESPONSES,
+    anova_table,
+    as_number,
+    main_effects,
+    main_effects_figure,
+    manova_table,
+)
 from plantwise.acceptance.generator import generate
 from plantwise.acceptance.instance import AcceptanceInstance, load
 from plantwise.acceptance.methods import solve
@@ -48,9 +55,6 @@ from plantwise.report import HtmlReport
 
 METHODS = ("centralized", "admm")
 CAPACITIES = ("supply", "production", "maintenance", "inventory", "distribution")
-DOE_FACTORS = ("rho", "inner_tolerance", "outer_tolerance")
-DOE_RESPONSES = ("solve_seconds", "profit")
-MANOVA_STATISTICS = ("Wilks' lambda", "Pillai's trace", "Hotelling-Lawley trace", "Roy's greatest root")
 SHARE_COLUMNS = tuple(f"share_{a}" for a in AGENTS)
 COST_COLUMNS = tuple(f"cost_{a}" for a in AGENTS)
 _COLOURS = {"centralized": "#1f77b4", "admm": "#ff7f0e"}
@@ -81,15 +85,6 @@ def _check(on_error: str, settings: dict[str, Any], reserved: Sequence[str] = ()
         raise ValueError(f"settings {clash} are the study's own factors; pass their levels instead")
 
 
-def _num(value: object) -> float:
-    if value is None or isinstance(value, bool):
-        return math.nan
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def metrics(summary: dict[str, Any]) -> dict[str, Any]:
     """One flat row of a plan's summary: the columns every study picks from."""
     costs = summary.get("cost_per_agent") or {}
@@ -100,23 +95,23 @@ def metrics(summary: dict[str, Any]) -> dict[str, Any]:
     accepted = summary.get("accepted_orders")
     return {
         "status": str(summary.get("status", "")),
-        "profit": _num(summary.get("profit")),
-        "revenue": _num(summary.get("revenue")),
-        "total_cost": float(sum(_num(v) for v in costs.values())) if costs else math.nan,
+        "profit": as_number(summary.get("profit")),
+        "revenue": as_number(summary.get("revenue")),
+        "total_cost": float(sum(as_number(v) for v in costs.values())) if costs else math.nan,
         "accepted": len(accepted) if accepted is not None and summary.get("profit") is not None else math.nan,
-        "solve_seconds": _num(summary.get("solve_seconds")),
-        **{f"cost_{a}": _num(costs.get(a)) for a in AGENTS},
-        "bound": _num(summary.get("bound")),
-        "gap": _num(summary.get("gap")),
-        "iterations_outer": _num(iterations.get("outer")),
-        "iterations_inner": _num(iterations.get("inner")),
-        "best_outer": _num(iterations.get("best_outer")),
-        "primal_residual": _num(residuals.get("primal")),
-        "dual_residual": _num(residuals.get("dual")),
-        "dual_residual_scaled": _num(residuals.get("dual_scaled")),
+        "solve_seconds": as_number(summary.get("solve_seconds")),
+        **{f"cost_{a}": as_number(costs.get(a)) for a in AGENTS},
+        "bound": as_number(summary.get("bound")),
+        "gap": as_number(summary.get("gap")),
+        "iterations_outer": as_number(iterations.get("outer")),
+        "iterations_inner": as_number(iterations.get("inner")),
+        "best_outer": as_number(iterations.get("best_outer")),
+        "primal_residual": as_number(residuals.get("primal")),
+        "dual_residual": as_number(residuals.get("dual")),
+        "dual_residual_scaled": as_number(residuals.get("dual_scaled")),
         "stop_reason": str(summary.get("stop_reason") or ""),
-        **{f"share_{a}": _num(shares.get(a)) for a in AGENTS},
-        "incentive_total": float(sum(_num(v) for v in incentives.values())) if incentives else math.nan,
+        **{f"share_{a}": as_number(shares.get(a)) for a in AGENTS},
+        "incentive_total": float(sum(as_number(v) for v in incentives.values())) if incentives else math.nan,
         "error": "the solver reported status error" if summary.get("status") == "error" else "",
     }
 
@@ -232,7 +227,7 @@ def crossover(table: pd.DataFrame) -> dict[str, Any]:
     mean = ok.groupby(["orders", "method"])["solve_seconds"].mean().unstack("method")
     per_size = []
     for orders, row in mean.sort_index().iterrows():
-        central, admm = _num(row.get("centralized")), _num(row.get("admm"))
+        central, admm = as_number(row.get("centralized")), as_number(row.get("admm"))
         if math.isnan(central) or math.isnan(admm):
             continue
         per_size.append({"orders": int(orders), "centralized_seconds": round(central, 3),
@@ -324,8 +319,6 @@ def _gap_pct(reference: float, value: float) -> float:
 
 DOE_COLUMNS = (*DOE_FACTORS, "status", "solve_seconds", "profit", "total_cost", "accepted", "iterations_outer",
                "iterations_inner", "stop_reason", "error")
-MANOVA_COLUMNS = ("factor", "term", "statistic", "value", "F", "num_df", "den_df", "p_value", "note")
-ANOVA_COLUMNS = ("source", "sum_sq", "df", "F", "p_value", "note")
 
 
 def doe_study(inst: AcceptanceInstance | str | Path, out_dir: str | Path, rhos: Sequence[float] = (10, 100, 1000),
@@ -377,161 +370,6 @@ def doe_study(inst: AcceptanceInstance | str | Path, out_dir: str | Path, rhos: 
     rep.write(out / "doe.html")
     return runs
 
-
-def _usable(runs: pd.DataFrame, responses: Sequence[str]) -> tuple[pd.DataFrame, list[str], dict[str, str], list[str]]:
-    """Finite rows; the factors with two or more levels; a note per dropped factor; general notes."""
-    notes = []
-    data = runs.copy()
-    for col in (*DOE_FACTORS, *responses):
-        data[col] = pd.to_numeric(data[col], errors="coerce")
-    finite = np.isfinite(data[list(responses)].to_numpy(float)).all(axis=1)
-    if not finite.all():
-        notes.append(f"{int((~finite).sum())} of {len(data)} runs without a result left out")
-    data = data[finite]
-    factors, dropped = [], {}
-    for f in DOE_FACTORS:
-        if data[f].nunique() >= 2:
-            factors.append(f)
-        else:
-            dropped[f] = f"{f} has {data[f].nunique()} level(s) among the usable runs: its effect cannot be tested"
-    return data, factors, dropped, notes
-
-
-def _rhs(factors: Sequence[str]) -> str:
-    return " + ".join(f"C({f})" for f in factors)
-
-
-def manova_table(runs: pd.DataFrame, responses: Sequence[str] = DOE_RESPONSES) -> pd.DataFrame:
-    """The MANOVA of ``responses`` on the factors: one row per factor and test statistic."""
-    from statsmodels.formula.api import ols
-    from statsmodels.multivariate.manova import MANOVA
-
-    data, factors, dropped, notes = _usable(runs, responses)
-    reason = ""
-    results: dict[str, pd.DataFrame] = {}
-    y = data[list(responses)].to_numpy(float)
-    if not factors:
-        reason = "no factor has two levels among the usable runs"
-    elif len(data) < 2 or (y.std(axis=0) <= 1e-12 * np.maximum(1.0, np.abs(y).max(axis=0))).any():
-        flat = [r for r, s in zip(responses, y.std(axis=0) if len(y) else [0.0] * len(responses), strict=True)
-                if s <= 1e-12 * max(1.0, float(np.abs(data[r]).max()) if len(data) else 1.0)]
-        reason = (f"response(s) {flat} have zero variance: the residual covariance matrix is singular, so no "
-                  "multivariate statistic is defined (see the per-response ANOVA)")
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fits = [ols(f"{r} ~ {_rhs(factors)}", data).fit() for r in responses]
-            df_resid = float(fits[0].df_resid)
-            resid = np.column_stack([f.resid.to_numpy(float) for f in fits])
-            scale = np.column_stack([data[r] - data[r].mean() for r in responses])
-            sst = np.linalg.eigvalsh(scale.T @ scale)
-            eig = np.linalg.eigvalsh(resid.T @ resid) if df_resid > 0 else np.zeros(len(responses))
-            if df_resid < len(responses):
-                reason = (f"{df_resid:g} residual degrees of freedom for {len(responses)} responses: the residual "
-                          "covariance matrix is singular (too few runs for the factors)")
-            elif eig.min() <= 1e-10 * max(float(sst.max()), 1e-300):
-                exact = [r for r, f, c in zip(responses, fits, scale.T, strict=True)
-                         if float(f.ssr) <= 1e-10 * max(float(c @ c), 1e-300)]
-                reason = "the residual covariance matrix is singular: " + (
-                    f"{', '.join(exact)} fitted exactly by the factors (zero residual)" if exact
-                    else "the responses' residuals are collinear")
-            else:
-                try:
-                    test = MANOVA.from_formula(f"{' + '.join(responses)} ~ {_rhs(factors)}", data).mv_test()
-                    results = {f: test.results[f"C({f})"]["stat"] for f in factors}
-                except Exception as exc:  # statsmodels' own failure on odd data: report, never raise
-                    reason = f"MANOVA failed: {type(exc).__name__}: {exc}"
-    rows = []
-    common = "; ".join(notes)
-    for f in DOE_FACTORS:
-        for stat in MANOVA_STATISTICS:
-            row: dict[str, Any] = {"factor": f, "term": f"C({f})", "statistic": stat}
-            note = dropped.get(f) or reason
-            if f in results and not note:
-                s = results[f].loc[stat]
-                row.update(value=_num(s["Value"]), F=_num(s["F Value"]), num_df=_num(s["Num DF"]),
-                           den_df=_num(s["Den DF"]), p_value=_num(s["Pr > F"]))
-                if not all(math.isfinite(row[k]) for k in ("value", "F", "p_value")):
-                    note = "statsmodels returned a non-finite statistic"
-            row["note"] = "; ".join(n for n in (note, common) if n)
-            rows.append(row)
-    return pd.DataFrame(rows, columns=list(MANOVA_COLUMNS))
-
-
-def anova_table(runs: pd.DataFrame, response: str) -> pd.DataFrame:
-    """Main-effects ANOVA (type II sums of squares) of one response: one row per factor and ``Residual``."""
-    from statsmodels.formula.api import ols
-    from statsmodels.stats.anova import anova_lm
-
-    data, factors, dropped, notes = _usable(runs, [response])
-    common = "; ".join(notes)
-    values = data[response].to_numpy(float)
-    table: pd.DataFrame | None = None
-    reason = ""
-    if not factors:
-        reason = "no factor has two levels among the usable runs"
-    elif len(values) < 2 or values.std() <= 1e-12 * max(1.0, float(np.abs(values).max())):
-        reason = f"{response} is constant over the usable runs (zero variance): F and p are undefined"
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                table = anova_lm(ols(f"{response} ~ {_rhs(factors)}", data).fit(), typ=2)
-            except Exception as exc:  # report, never raise
-                reason = f"ANOVA failed: {type(exc).__name__}: {exc}"
-    rows = []
-    resid_note = ""
-    if table is not None:
-        sst = float(((values - values.mean()) ** 2).sum())
-        res = table.loc["Residual"]
-        if float(res["df"]) <= 0:
-            resid_note = "no residual degrees of freedom: F and p are undefined"
-        elif float(res["sum_sq"]) <= 1e-12 * sst:
-            resid_note = "the residual sum of squares is zero (the factors fit the response exactly): F and p undefined"
-    for source in (*DOE_FACTORS, "Residual"):
-        row: dict[str, Any] = {"source": source}
-        note = dropped.get(source, "") or reason
-        key = "Residual" if source == "Residual" else f"C({source})"
-        if table is not None and key in table.index and not note:
-            r = table.loc[key]
-            row.update(sum_sq=_num(r["sum_sq"]), df=_num(r["df"]))
-            if source != "Residual":
-                if resid_note:
-                    note = resid_note
-                else:
-                    row.update(F=_num(r["F"]), p_value=_num(r["PR(>F)"]))
-        row["note"] = "; ".join(n for n in (note, common) if n)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=list(ANOVA_COLUMNS))
-
-
-def main_effects(runs: pd.DataFrame, responses: Sequence[str] = DOE_RESPONSES) -> pd.DataFrame:
-    """Mean of each response per level of each factor (failed runs left out)."""
-    rows = []
-    for f in DOE_FACTORS:
-        for resp in responses:
-            values = pd.to_numeric(runs[resp], errors="coerce")
-            grouped = values.groupby(runs[f], sort=True)
-            for level, grp in grouped:
-                rows.append({"factor": f, "level": level, "response": resp, "mean": grp.mean(),
-                             "runs": int(grp.notna().sum())})
-    return pd.DataFrame(rows, columns=["factor", "level", "response", "mean", "runs"])
-
-
-def main_effects_figure(effects: pd.DataFrame) -> go.Figure:
-    responses = list(dict.fromkeys(effects["response"]))
-    fig = make_subplots(rows=len(responses), cols=len(DOE_FACTORS), shared_yaxes="rows",
-                        subplot_titles=[f"{r} by {f}" for r in responses for f in DOE_FACTORS])
-    for i, resp in enumerate(responses, start=1):
-        for j, f in enumerate(DOE_FACTORS, start=1):
-            grp = effects[(effects["response"] == resp) & (effects["factor"] == f)]
-            fig.add_trace(go.Scatter(x=[f"{v:g}" for v in grp["level"]], y=grp["mean"], mode="lines+markers",
-                                     showlegend=False, line={"color": "#1f77b4"}), row=i, col=j)
-    fig.update_layout(title="Main effects: mean response per factor level", height=320 * max(1, len(responses)))
-    return fig
-
-
-# --- 4. capacities and incentive shares -------------------------------------------------------------
 
 CAPACITY_COLUMNS = ("capacity", "factor", "status", "profit", "accepted", "share_varied", *SHARE_COLUMNS,
                     "incentive_total", "solve_seconds", "error")

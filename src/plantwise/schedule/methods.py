@@ -83,7 +83,7 @@ def diagnose(shop: Shop) -> list[str]:
     empty machines, shelf lives shorter than the fastest processing between their stages,
     operations longer than every working window; else the mandatory jobs together exceed
     the machines' time."""
-    from plantwise.schedule.large import earliest_completion
+    from plantwise.schedule.bounds import earliest_completion
 
     reasons = []
     alts = shop.op_alts()
