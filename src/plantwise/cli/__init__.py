@@ -16,7 +16,6 @@ import os
 import sys
 from typing import Annotated
 
-import click
 import typer
 
 from plantwise import __version__
@@ -73,13 +72,17 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         console.print("[bold yellow]interrupted[/]")
         sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # a usage error: unknown option, bad value, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            console.print(f"[bold red]usage error[/]: {exc}", highlight=False)
         sys.exit(EXIT_BAD_INPUT)
     except InputErrors as exc:
         try:

@@ -22,13 +22,15 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 _STOP = threading.Event()
 _HOOKS: list[Callable[[], None]] = []
 _LOCK = threading.Lock()
 _SIGNAL_NAME: list[str] = []
-_SHIELD = threading.local()
+_STOP_AT: list[float] = []  # time.monotonic() of the first request
+_SHIELD = [0]  # process-wide: HiGHS calls its interrupt callback from its own worker threads
 
 
 def stop_requested() -> bool:
@@ -41,11 +43,17 @@ def stop_reason() -> str | None:
     return _SIGNAL_NAME[0] if _SIGNAL_NAME else ("request" if _STOP.is_set() else None)
 
 
+def seconds_since_stop() -> float | None:
+    """Seconds since the first stop request (``None`` without one)."""
+    return time.monotonic() - _STOP_AT[0] if _STOP_AT else None
+
+
 def request_stop(reason: str = "request") -> None:
     """Ask every running method to stop; runs the registered stop hooks (idempotent)."""
     with _LOCK:
         if not _SIGNAL_NAME:
             _SIGNAL_NAME.append(reason)
+            _STOP_AT.append(time.monotonic())
         _STOP.set()
         hooks = list(_HOOKS)
     for hook in hooks:
@@ -58,6 +66,7 @@ def reset() -> None:
     with _LOCK:
         _STOP.clear()
         _SIGNAL_NAME.clear()
+        _STOP_AT.clear()
 
 
 @contextlib.contextmanager
@@ -78,20 +87,22 @@ def stop_hook(hook: Callable[[], None]) -> Iterator[None]:
 
 def highs_interrupt(event: object) -> None:
     """HiGHS interrupt callback: interrupts the solve once a stop was requested (unless shielded)."""
-    if _STOP.is_set() and not getattr(_SHIELD, "depth", 0):
+    if _STOP.is_set() and not _SHIELD[0]:
         event.interrupt()  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
 def shielded() -> Iterator[None]:
-    """Within the block (in this thread) HiGHS solves run to their end even after a stop was
+    """Within the block HiGHS solves run to their end even after a stop was
     requested: for the short steps that turn the search's state into a plan (ADMM's commit
     and repair, the LP that prices a rounded lot plan), without which nothing could be kept."""
-    _SHIELD.depth = getattr(_SHIELD, "depth", 0) + 1
+    with _LOCK:
+        _SHIELD[0] += 1
     try:
         yield
     finally:
-        _SHIELD.depth -= 1
+        with _LOCK:
+            _SHIELD[0] -= 1
 
 
 @contextlib.contextmanager

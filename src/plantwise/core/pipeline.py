@@ -290,6 +290,8 @@ def solve(family: Family | str, instance: Any, method: str | None = None, *,
         output = MethodOutput(SolveStatus.ERROR, None, message=f"a plan failed its verification (a bug): {exc}")
     total = time.perf_counter() - t0
     interrupted = interrupt.stop_requested()
+    if interrupted and interrupt.seconds_since_stop() is not None:
+        output.details["seconds_from_stop_to_plan"] = round(float(interrupt.seconds_since_stop()), 3)
     return _finish(fam, instance, m.name, choice, method_params, options, output, started, total,
                    interrupt.stop_reason() if interrupted else None, input_format)
 

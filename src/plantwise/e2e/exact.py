@@ -190,7 +190,11 @@ def lp_dive(em: E2EModel, options: SolveOptions, deadline: float | None) -> tupl
         cols = ycols.ravel()[pick]
         h.changeColsBounds(len(cols), cols.astype(np.int32), values, values)
         free.ravel()[pick] = False
-        if not run(final=hurry):
+        if stop_requested():  # the last, warm-started step turns the rounded lots into a plan
+            with shielded():
+                if not run(final=True):
+                    return lp, None
+        elif not run(final=hurry):
             return lp, None
         x = np.asarray(h.getSolution().col_value, dtype=float)
     # a feasible plan: lots exactly where production reaches the MOQ (or a setup is paid)

@@ -202,6 +202,7 @@ def _solve_one(
     # a backend that stops without beating the warm start still has the warm start
     if warm is not None and res.status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
         res.status, res.x, res.objective = SolveStatus.FEASIBLE, warm, warm_obj
+        res.message = f"{res.message}; the plan is the constructive warm start".lstrip("; ")
     if res.x is not None and res.status.has_solution:
         # canonical form: a time-limited incumbent may pay for a lane-period that ships
         # nothing; the plan drops it, so objective and verified cost agree

@@ -247,6 +247,7 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
                 report(Progress(time.perf_counter() - t1, value, bound))
 
         callback = _Progress()
+    solver.parameters.catch_sigint_signal = False  # plantwise.core.interrupt stops it (and keeps the plan)
     if stop_requested():
         solver.parameters.max_time_in_seconds = 0.01
     with stop_hook(solver.stop_search):

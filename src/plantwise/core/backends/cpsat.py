@@ -98,6 +98,7 @@ class CpSatBackend(Backend):
                 )
 
         t1 = time.perf_counter()
+        solver.parameters.catch_sigint_signal = False  # plantwise.core.interrupt stops it (and keeps the plan)
         if stop_requested():
             solver.parameters.max_time_in_seconds = 0.01
         with stop_hook(solver.stop_search):

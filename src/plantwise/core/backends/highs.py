@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import highspy
 import numpy as np
 
 from plantwise.core.backends.base import Backend, ProgressThrottle
-from plantwise.core.interrupt import highs_interrupt
+from plantwise.core.interrupt import highs_interrupt, seconds_since_stop
 from plantwise.core.linear import LinearModel
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveResult, SolveStatus
@@ -96,9 +97,12 @@ class HighsBackend(Backend):
             h.setSolution(sol)
         t1 = time.perf_counter()
         use_threads(h, options.threads)
-        h.run()
-        solve_seconds = time.perf_counter() - t1
-        return self.result(h, model, relax, {"build": build_seconds, "solve": solve_seconds})
+        if relax or not model.integer.any():
+            h.run()
+            return self.result(h, model, relax, {"build": build_seconds, "solve": time.perf_counter() - t1})
+        abandoned = _run_mip_interruptibly(h, model)
+        timings = {"build": build_seconds, "solve": time.perf_counter() - t1}
+        return abandoned if abandoned is not None else self.result(h, model, relax, timings)
 
     def result(
         self, h: highspy.Highs, model: LinearModel, relax: bool, timings: dict[str, float]
@@ -146,6 +150,48 @@ class HighsBackend(Backend):
             node_count=int(info.mip_node_count) if is_mip else None,
             row_dual=row_dual,
         )
+
+
+STOP_GRACE_SECONDS = 1.0  # after a stop, how long a MIP may take to notice it before its incumbent is taken
+
+
+def _run_mip_interruptibly(h: highspy.Highs, model: LinearModel) -> SolveResult | None:
+    """Run a MIP so that a stop request ends it within :data:`STOP_GRACE_SECONDS`.
+
+    HiGHS checks its interrupt callback often, but not inside some primal heuristics
+    (sub-MIPs), where it can stay for many seconds. So the run happens in a worker thread
+    while the incumbent is captured from the improving-solution callback; when a stop was
+    requested and HiGHS has not returned after the grace period, the captured incumbent and
+    the last dual bound are returned (status ``feasible``, or ``no_solution`` without one)
+    and the worker is left to notice the interrupt by itself. Returns ``None`` when HiGHS
+    returned normally (read the result from ``h``)."""
+    captured: dict[str, object] = {"x": None, "bound": None}
+
+    def on_improving(event: object) -> None:
+        out = event.data_out  # type: ignore[attr-defined]
+        captured["x"] = np.array(out.mip_solution, dtype=float)
+
+    def on_interrupt(event: object) -> None:
+        captured["bound"] = float(event.data_out.mip_dual_bound)  # type: ignore[attr-defined]
+
+    h.cbMipImprovingSolution.subscribe(on_improving)
+    h.cbMipInterrupt.subscribe(on_interrupt)
+    worker = threading.Thread(target=h.run, name="plantwise-highs", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)
+        since = seconds_since_stop()
+        if worker.is_alive() and since is not None and since > STOP_GRACE_SECONDS:
+            x = captured["x"]
+            bound = captured["bound"]
+            usable = isinstance(bound, float) and np.isfinite(bound) and abs(bound) < 1e29
+            if isinstance(x, np.ndarray) and x.size == model.num_vars and model.max_violation(x) <= 1e-6:
+                return SolveResult(SolveStatus.FEASIBLE, model.objective_value(x), bound if usable else None,
+                                   "highs", HighsBackend().version(), x=x,
+                                   message="interrupted; HiGHS was inside a heuristic, its incumbent is kept")
+            return SolveResult(SolveStatus.NO_SOLUTION, None, None, "highs", HighsBackend().version(),
+                               message="interrupted before HiGHS found a plan")
+    return None
 
 
 class ReusableHighs:
