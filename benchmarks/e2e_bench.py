@@ -22,28 +22,13 @@ import time
 from datetime import date
 from pathlib import Path
 
+from plantwise.core.summary import lookup, total_seconds
+
 FIELDS = ["date", "machine", "scenario", "skus", "seed", "method", "time_limit", "status", "objective", "bound",
           "gap_pct", "solve_seconds", "lp_seconds", "bound_seconds", "phase", "stockout_unit_days",
           "transferred_units", "wall_seconds", "command"]
 
 
-def _get(summary: dict[str, object], key: str) -> object:
-    """``key`` from a summary.json of either schema: top level, then ``kpis``, then ``details``."""
-    if key in summary:
-        return summary[key]
-    for part in ("kpis", "details"):
-        inner = summary.get(part)
-        if isinstance(inner, dict) and key in inner:
-            return inner[key]
-    return None
-
-
-def _seconds(summary: dict[str, object]) -> object:
-    """The whole solve's seconds: ``timings.total`` (one schema) or the old top-level ``solve_seconds``."""
-    timings = summary.get("timings")
-    if isinstance(timings, dict) and "total" in timings:
-        return timings["total"]
-    return summary.get("solve_seconds")
 
 
 def run(scenario: int, skus: int | None, seed: int, method: str, time_limit: float, work: Path) -> dict[str, object]:
@@ -65,9 +50,9 @@ def run(scenario: int, skus: int | None, seed: int, method: str, time_limit: flo
         "machine": f"{platform.machine()} {platform.node()} ({platform.python_version()})",
         "scenario": scenario, "skus": skus or 200, "seed": seed, "method": method, "time_limit": time_limit,
         "status": s.get("status", f"exit {proc.returncode}"), "objective": s.get("objective"),
-        "bound": s.get("bound"), "gap_pct": pct(s.get("gap")), "solve_seconds": _seconds(s),
-        "lp_seconds": _get(s, "lp_seconds"), "bound_seconds": _get(s, "bound_seconds"), "phase": _get(s, "phase"),
-        "stockout_unit_days": _get(s, "stockout_unit_days"), "transferred_units": _get(s, "transferred_units"),
+        "bound": s.get("bound"), "gap_pct": pct(s.get("gap")), "solve_seconds": total_seconds(s),
+        "lp_seconds": lookup(s, "lp_seconds"), "bound_seconds": lookup(s, "bound_seconds"), "phase": lookup(s, "phase"),
+        "stockout_unit_days": lookup(s, "stockout_unit_days"), "transferred_units": lookup(s, "transferred_units"),
         "wall_seconds": round(wall, 2), "command": " ".join(cmd),
     }
 

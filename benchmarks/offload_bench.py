@@ -19,28 +19,13 @@ import time
 from datetime import date
 from pathlib import Path
 
+from plantwise.core.summary import lookup, total_seconds
+
 FIELDS = ["date", "machine", "orders", "seed", "mode", "method", "time_limit", "status", "objective", "bound",
           "gap_pct", "solve_seconds", "baseline_cost", "baseline_gap_pct", "saving_pct", "offloaded_orders",
           "transshipment_periods", "command"]
 
 
-def _get(summary: dict[str, object], key: str) -> object:
-    """``key`` from a summary.json of either schema: top level, then ``kpis``, then ``details``."""
-    if key in summary:
-        return summary[key]
-    for part in ("kpis", "details"):
-        inner = summary.get(part)
-        if isinstance(inner, dict) and key in inner:
-            return inner[key]
-    return None
-
-
-def _seconds(summary: dict[str, object]) -> object:
-    """The whole solve's seconds: ``timings.total`` (one schema) or the old top-level ``solve_seconds``."""
-    timings = summary.get("timings")
-    if isinstance(timings, dict) and "total" in timings:
-        return timings["total"]
-    return summary.get("solve_seconds")
 
 
 def run(size: int, seed: int, mode: str, method: str, time_limit: float, work: Path) -> dict[str, object]:
@@ -63,10 +48,10 @@ def run(size: int, seed: int, mode: str, method: str, time_limit: float, work: P
         "orders": size, "seed": seed, "mode": mode, "method": method, "time_limit": time_limit,
         "status": s.get("status", f"exit {proc.returncode}"), "objective": s.get("objective"),
         "bound": s.get("bound"), "gap_pct": pct(s.get("gap")),
-        "solve_seconds": _seconds(s) if _seconds(s) is not None else round(wall, 2),
-        "baseline_cost": _get(s, "baseline_cost"), "baseline_gap_pct": pct(_get(s, "baseline_gap")),
-        "saving_pct": _get(s, "saving_pct"), "offloaded_orders": _get(s, "offloaded_orders"),
-        "transshipment_periods": _get(s, "transshipment_periods"), "command": " ".join(cmd),
+        "solve_seconds": total_seconds(s) if total_seconds(s) is not None else round(wall, 2),
+        "baseline_cost": lookup(s, "baseline_cost"), "baseline_gap_pct": pct(lookup(s, "baseline_gap")),
+        "saving_pct": lookup(s, "saving_pct"), "offloaded_orders": lookup(s, "offloaded_orders"),
+        "transshipment_periods": lookup(s, "transshipment_periods"), "command": " ".join(cmd),
     }
 
 

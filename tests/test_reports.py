@@ -50,7 +50,7 @@ def _plan(result: Any) -> Any:
 
 
 def _write(family: str) -> Callable[..., Path]:
-    return importlib.import_module(f"plantwise.{family}.report").write_report
+    return importlib.import_module(f"plantwise.{family}.reporting").write_report
 
 
 # ---------------------------------------------------------------------------------- fixtures

@@ -78,7 +78,7 @@ def test_schema_lists_every_table_column_and_setting() -> None:
         for column in spec.columns:
             assert f"| `{column.name}` |" in text
     assert "| `penalties.stockout` | number | currency/unit/day | optional, default `1500` | >= 0 |" in text
-    assert "| `horizon` | integer | days | required | >= 1 |" in text
+    assert "| `horizon` | integer | days | required | >= 1, <= 3660 |" in text
 
 
 if __name__ == "__main__":

@@ -245,7 +245,7 @@ def test_horizon_missing_or_invalid(folder: Path, horizon: object) -> None:
     (folder / "instance.yaml").write_text(yaml.safe_dump(scalars))
     errors = errors_of(folder)
     assert where(errors) == [("instance.yaml", None, "horizon")]
-    assert "positive integer" in errors[0].message
+    assert "must be an integer from 1 to" in errors[0].message
 
 
 def test_replenishment_invalid(folder: Path) -> None:

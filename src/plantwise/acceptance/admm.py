@@ -315,7 +315,8 @@ def _inner_loop(pool: AgentPool, settings: AdmmSettings, targets: dict[str, np.n
             break
         args = {a: ({b: prices.get((a, b)) for b in _held(a)}, {b: targets.get(b) for b in _held(a)}, rho)
                 for a in FOLLOWERS}
-        replies = pool.call("step", args)
+        with shielded():  # one ADMM iteration is short: a stop takes effect at the next one
+            replies = pool.call("step", args)
         new_targets = {b: 0.5 * (replies[h[0]]["coupling"][b] + replies[h[1]]["coupling"][b])
                        for b, h in BLOCKS.items()}
         primal = _rms([replies[a]["coupling"][b] - new_targets[b] for b, h in BLOCKS.items() for a in h])

@@ -43,6 +43,7 @@ from plantwise.acceptance.instance import AcceptanceInstance
 from plantwise.acceptance.model import add_maintenance_windows, add_route_rows, delivery_options
 from plantwise.core.backends.highs import ReusableHighs
 from plantwise.core.backends.qp import ReusableQP
+from plantwise.core.interrupt import stop_requested
 from plantwise.core.linear import LinearModel
 
 FOLLOWERS = ("supply", "production", "maintenance", "inventory", "distribution")
@@ -209,6 +210,8 @@ class Follower:
                 hessian[self.cols[block].ravel()] = self.rho * self.scales[block] ** 2
             self.relaxed.set_hessian(hessian)
         result = self.relaxed.solve(self.admm_cost(prices, targets))
+        if result.x is None and stop_requested() and getattr(self, "x", None) is not None:
+            result.x, result.row_dual = self.x, self.row_dual  # stopping: keep the last step's plan
         if result.x is None:
             raise RuntimeError(f"{self.name} step found no solution ({result.message})")
         self.x = result.x

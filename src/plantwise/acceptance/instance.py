@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.errors import ErrorCollector, InputError
 from plantwise.core.scalars import ScalarSpec, check_scalars
 from plantwise.core.tables import (
     Column,
@@ -37,8 +37,7 @@ from plantwise.core.tables import (
     TableSpec,
     check_references,
     frames_checksum,
-    read_scalar_source,
-    read_tables,
+    load_instance,
     save_tables,
     tables_from_frames,
 )
@@ -216,24 +215,7 @@ class AcceptanceInstance:
 def load(path: str | Path) -> AcceptanceInstance:
     """Load and validate a folder or workbook; ``InputErrors`` name every defect: every
     unreadable file, bad cell and bad setting together, then the cross-table rules."""
-    path = Path(path)
-    found = read_scalar_source(path)
-    errors = list(found.errors)
-    settings: dict[str, object] = {"name": None}
-    if found.readable:
-        settings, more = _scalars(found.values, found.source)
-        errors += more
-    tables, table_errors = read_tables(path, SPECS)
-    if table_errors or not found.readable:
-        raise InputErrors(errors + table_errors)
-    # clean tables: the cross-table rules are checked and reported with any bad setting
-    try:
-        inst = from_tables(tables, found.values, found.source, name=str(settings["name"] or path.stem))
-    except InputErrors as exc:
-        raise InputErrors(found.errors + exc.errors) from None
-    if found.errors:  # a duplicate key: the values were usable, the file is still wrong
-        raise InputErrors(found.errors)
-    return inst
+    return load_instance(path, SPECS, _scalars, from_tables)
 
 
 def from_frames(frames: dict[str, pd.DataFrame], scalars: dict[str, object]) -> AcceptanceInstance:

@@ -66,16 +66,29 @@ def dumps(summary: dict[str, Any]) -> str:
 
 
 def lookup(summary: object, key: str, default: Any = None) -> Any:
-    """``key`` from a summary of any vintage: the top level, then ``kpis``, then ``details``."""
+    """``key`` from a summary of any vintage: the top level, then ``kpis``, then ``details``.
+
+    A value of ``None`` counts as missing, so a top-level ``None`` does not hide a figure kept
+    under ``kpis``."""
     if not isinstance(summary, dict):
         return default
-    if key in summary:
+    if summary.get(key) is not None:
         return summary[key]
     for part in ("kpis", "details"):
         inner = summary.get(part)
-        if isinstance(inner, dict) and key in inner:
+        if isinstance(inner, dict) and inner.get(key) is not None:
             return inner[key]
     return default
+
+
+def total_seconds(summary: object) -> float | None:
+    """The whole solve's seconds: ``timings.total`` (this schema) or an older summary's ``solve_seconds``."""
+    if not isinstance(summary, dict):
+        return None
+    timings = summary.get("timings")
+    value = timings.get("total") if isinstance(timings, dict) and "total" in timings else lookup(summary,
+                                                                                                 "solve_seconds")
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def read(folder: str | Path) -> object:

@@ -892,3 +892,34 @@ def describe_schema(specs: Sequence[TableSpec], scalar_specs: Sequence[ScalarSpe
             lines.append(f"| `{key}` | {KIND_NAMES[spec.kind]} | {_cell(spec.unit)} | {_scalar_presence(spec)} | "
                          f"{_scalar_range(spec)} | {_cell(spec.doc)} |")
     return "\n".join(lines) + "\n"
+
+
+def load_instance(path: str | Path, specs: Sequence[TableSpec],
+                  check_settings: Callable[[Mapping[str, object] | None, str], tuple[dict[str, object],
+                                                                                     list[InputError]]],
+                  build: Callable[..., Any],
+                  adjust_tables: Callable[[dict[str, Table]], dict[str, Table]] | None = None) -> Any:
+    """The one loading sequence of every family's ``load``: every unreadable file, bad cell and
+    bad setting is reported together first; only clean tables go on to ``build(tables, values,
+    source, name=...)``, the family's cross-table rules, whose defects are reported with any
+    duplicate-key defect of the settings file. ``adjust_tables`` may complete the tables
+    (e.g. an optional file left empty) before ``build``."""
+    path = Path(path)
+    found = read_scalar_source(path)
+    errors = list(found.errors)
+    settings: dict[str, object] = {"name": None}
+    if found.readable:
+        settings, more = check_settings(found.values, found.source)
+        errors += more
+    tables, table_errors = read_tables(path, specs)
+    if table_errors or not found.readable:
+        raise InputErrors(errors + table_errors)
+    if adjust_tables is not None:
+        tables = adjust_tables(tables)
+    try:
+        inst = build(tables, found.values, found.source, name=str(settings.get("name") or path.stem))
+    except InputErrors as exc:
+        raise InputErrors(found.errors + exc.errors) from None
+    if found.errors:  # a duplicate key: the values were usable, the file is still wrong
+        raise InputErrors(found.errors)
+    return inst

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.errors import ErrorCollector, InputError
 from plantwise.core.scalars import ScalarSpec, check_scalars
 from plantwise.core.tables import (
     Column,
@@ -22,8 +22,7 @@ from plantwise.core.tables import (
     check_references,
     frames_checksum,
     index_of,
-    read_scalar_source,
-    read_tables,
+    load_instance,
     save_tables,
     tables_from_frames,
 )
@@ -275,24 +274,7 @@ def load(path: str | Path) -> OffloadInstance:
     Raises :class:`InputErrors` listing every defect (file, row, column, message): every
     unreadable file, bad cell and bad setting together, then the cross-table rules.
     """
-    path = Path(path)
-    found = read_scalar_source(path)
-    errors = list(found.errors)
-    settings: dict[str, object] = {"name": None}
-    if found.readable:
-        settings, more = check_scalars(found.values, SCALAR_SPECS, found.source)
-        errors += more
-    tables, table_errors = read_tables(path, SPECS)
-    if table_errors or not found.readable:
-        raise InputErrors(errors + table_errors)
-    # clean tables: the cross-table rules are checked and reported with any bad setting
-    try:
-        inst = from_tables(tables, found.values, found.source, name=str(settings["name"] or path.stem))
-    except InputErrors as exc:
-        raise InputErrors(found.errors + exc.errors) from None
-    if found.errors:  # a duplicate key: the values were usable, the file is still wrong
-        raise InputErrors(found.errors)
-    return inst
+    return load_instance(path, SPECS, lambda values, source: check_scalars(values, SCALAR_SPECS, source), from_tables)
 
 
 def from_frames(frames: dict[str, pd.DataFrame], horizon: int, replenishment: str = "sS",

@@ -30,8 +30,9 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from plantwise.core.summary import lookup, total_seconds
+
 PLOTLY_JS = "plotly.min.js"
-SUMMARY_SECTIONS = ("kpis", "details")  # where the new summary schema keeps family and method figures
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem auto; max-width: 1200px;
@@ -48,32 +49,13 @@ th { background: #f0f4f8; } td:first-child, th:first-child { text-align: left; }
 
 
 def summary_value(summary: Mapping[str, object] | None, key: str, default: object = None) -> object:
-    """``key`` of a plan summary: at the top level, else under ``kpis``, else under ``details``.
-
-    A value of ``None`` counts as missing, so a top-level ``None`` does not hide a figure
-    kept under ``kpis``. Works with the flat (old) and the sectioned (new) schema."""
-    if not isinstance(summary, Mapping):
-        return default
-    value = summary.get(key)
-    if value is not None:
-        return value
-    for section in SUMMARY_SECTIONS:
-        part = summary.get(section)
-        if isinstance(part, Mapping) and part.get(key) is not None:
-            return part[key]
-    return default
+    """``key`` of a plan summary of either schema (:func:`plantwise.core.summary.lookup`)."""
+    return lookup(dict(summary) if isinstance(summary, Mapping) else None, key, default)
 
 
 def summary_seconds(summary: Mapping[str, object] | None) -> float | None:
-    """Wall-clock seconds of the solve: ``solve_seconds``, else ``timings["total"]`` (either schema)."""
-    value = summary_value(summary, "solve_seconds")
-    if value is None:
-        timings = summary_value(summary, "timings")
-        value = timings.get("total") if isinstance(timings, Mapping) else None
-    try:
-        return None if value is None else float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    """Wall-clock seconds of the solve, from either schema (:func:`plantwise.core.summary.total_seconds`)."""
+    return total_seconds(dict(summary) if isinstance(summary, Mapping) else None)
 
 
 def percent(value: object, digits: int = 3) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plantwise.core.errors import ErrorCollector, InputError, InputErrors
+from plantwise.core.errors import ErrorCollector, InputError
 from plantwise.core.scalars import ScalarSpec, check_scalars, decode_text, failed_keys
 from plantwise.core.tables import (
     Column,
@@ -34,8 +34,7 @@ from plantwise.core.tables import (
     check_references,
     frames_checksum,
     index_of,
-    read_scalar_source,
-    read_tables,
+    load_instance,
     save_tables,
     tables_from_frames,
 )
@@ -300,31 +299,19 @@ def load(path: str | Path) -> ScheduleInstance:
     """Load and validate an instance folder or workbook; raises ``InputErrors`` naming every
     defect: every unreadable file, bad cell and bad setting together, then the cross-table rules."""
     path = Path(path)
-    found = read_scalar_source(path)
-    errors = list(found.errors)
-    settings: dict[str, object] = {"name": None}
-    if found.readable:
-        settings, more = _scalars(found.values, found.source)
-        errors += more
     specs = SPECS
     if path.is_dir() and _blank_file(path / "shelf_life.csv"):
         # an empty shelf_life.csv (not even a header): no shelf-life rows
         specs = tuple(spec for spec in SPECS if spec.name != "shelf_life")
-    tables, table_errors = read_tables(path, specs)
-    if table_errors or not found.readable:
-        raise InputErrors(errors + table_errors)
-    if "shelf_life" not in tables:
-        spec = next(spec for spec in SPECS if spec.name == "shelf_life")
-        tables["shelf_life"] = tables_from_frames(
-            {"shelf_life": pd.DataFrame(columns=[c.name for c in spec.columns])}, (spec,))["shelf_life"]
-    # clean tables: the cross-table rules are checked and reported with any bad setting
-    try:
-        inst = from_tables(tables, found.values, found.source, name=str(settings["name"] or path.stem))
-    except InputErrors as exc:
-        raise InputErrors(found.errors + exc.errors) from None
-    if found.errors:  # a duplicate key: the values were usable, the file is still wrong
-        raise InputErrors(found.errors)
-    return inst
+
+    def no_shelf_life_rows(tables: dict[str, Table]) -> dict[str, Table]:
+        if "shelf_life" not in tables:
+            spec = next(spec for spec in SPECS if spec.name == "shelf_life")
+            tables["shelf_life"] = tables_from_frames(
+                {"shelf_life": pd.DataFrame(columns=[c.name for c in spec.columns])}, (spec,))["shelf_life"]
+        return tables
+
+    return load_instance(path, specs, _scalars, from_tables, no_shelf_life_rows)
 
 
 def from_frames(frames: dict[str, pd.DataFrame], scalars: dict[str, object]) -> ScheduleInstance:

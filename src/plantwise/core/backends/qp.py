@@ -64,7 +64,9 @@ class ReusableQP:
         self.solver.update(q=np.asarray(cost, float))
         res = self.solver.solve(raise_error=False)
         status_text = str(res.info.status)
-        if "interrupted" in status_text.lower():
+        for _ in range(3):
+            if "interrupted" not in status_text.lower():
+                break
             # OSQP catches SIGINT itself (its handler replaces plantwise's during a solve): pass
             # the stop on to the method, which stops between its steps, and finish this one
             request_stop("SIGINT")
