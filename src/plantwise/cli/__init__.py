@@ -70,6 +70,25 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every outcome ends in one of the documented exit codes, never a bare traceback."""
     try:
+        _run(argv)
+    except SystemExit as done:
+        _leave(done.code)
+
+
+def _leave(code: object) -> None:
+    """Exit with ``code``; with a HiGHS run still going after a stop, without finalising the
+    interpreter (which would abort under the running solver): every file is written by then."""
+    from plantwise.core.backends.highs import running_abandoned_solves
+
+    if running_abandoned_solves():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_INTERNAL))
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None) -> None:
+    try:
         code = app(args=argv, standalone_mode=False)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
     except typer.Exit as exc:

@@ -183,7 +183,8 @@ def families() -> dict[str, Family]:
     for name in BUILTIN_FAMILIES:
         if name not in _REGISTRY:
             importlib.import_module(f"plantwise.{name}")
-    return dict(_REGISTRY)
+    order = [*BUILTIN_FAMILIES, *sorted(set(_REGISTRY) - set(BUILTIN_FAMILIES))]
+    return {name: _REGISTRY[name] for name in order if name in _REGISTRY}
 
 
 def get_family(name: str) -> Family:

@@ -153,6 +153,15 @@ class HighsBackend(Backend):
 
 
 STOP_GRACE_SECONDS = 1.0  # after a stop, how long a MIP may take to notice it before its incumbent is taken
+_ABANDONED: list[threading.Thread] = []  # MIP workers left to notice a stop by themselves
+
+
+def running_abandoned_solves() -> int:
+    """HiGHS runs still going after their incumbent was taken at a stop. While one runs, the
+    process must end with ``os._exit`` (the CLI does): finalising the interpreter under a
+    running C++ solver aborts it."""
+    _ABANDONED[:] = [t for t in _ABANDONED if t.is_alive()]
+    return len(_ABANDONED)
 
 
 def _run_mip_interruptibly(h: highspy.Highs, model: LinearModel) -> SolveResult | None:
@@ -182,6 +191,7 @@ def _run_mip_interruptibly(h: highspy.Highs, model: LinearModel) -> SolveResult 
         worker.join(0.1)
         since = seconds_since_stop()
         if worker.is_alive() and since is not None and since > STOP_GRACE_SECONDS:
+            _ABANDONED.append(worker)
             x = captured["x"]
             bound = captured["bound"]
             usable = isinstance(bound, float) and np.isfinite(bound) and abs(bound) < 1e29
