@@ -27,3 +27,18 @@ def test_a_part_that_can_never_be_had_names_only_the_orders_that_need_it() -> No
     assert diag.shortages[0]["orders"] == users
     assert not diag.unplaced_orders
     assert any(inst.parts[1] in line for line in diag.lines())
+
+
+def test_an_elastic_shortage_names_the_part_and_only_orders_that_need_it() -> None:
+    from plantwise.offload.methods import solve
+
+    inst = offload.generate(orders=30, seed=4, horizon=30, replenishment="free")
+    inst.purchase_limit[:, 2] = 1
+    inst.initial_stock[:, 2] = 0
+    result = solve(inst, "milp", "free", SolveOptions(time_limit=20), baseline=False)
+    assert str(result.status) == "infeasible"
+    diag = result.diagnosis
+    assert diag.shortages and {s["part"] for s in diag.shortages} == {inst.parts[2]}
+    users = {inst.orders[i] for i in np.flatnonzero(inst.parts_required[:, 2] > 0)}
+    assert not set(diag.unplaced_orders) - users
+    assert all(set(s["needed_by"]) <= users for s in diag.shortages)

@@ -61,8 +61,11 @@ class Diagnosis:
                            f"have (initial stock + purchase limit x T); orders needing it: "
                            f"{', '.join(users[:20])}{' ...' if len(users) > 20 else ''}")
             else:
+                users = list(s.get("needed_by", []))
                 out.append(f"site {s['site']} part {s['part']}: short by {s['quantity']} units "
-                           f"(first in period {s['period']})")
+                           f"(first in period {s['period']})" + (
+                               f"; orders placed there that need it: {', '.join(users[:20])}"
+                               f"{' ...' if len(users) > 20 else ''}" if users else ""))
         if self.note:
             out.append(self.note)
         return out or ["no plan exists (no single order or part explains it)"]
@@ -290,9 +293,12 @@ def diagnose(inst: OffloadInstance, mode: str, options: SolveOptions) -> Diagnos
     x = res.x
     diag.unplaced_orders = [inst.orders[i] for i in np.flatnonzero(x[unplaced] > 0.5)]
     em = x[emergency].reshape(J, N, T)
+    chosen = x[model.x] > 0.5
     for j, n in zip(*np.nonzero(em.sum(axis=2) > 0.5), strict=True):
         periods = np.flatnonzero(em[j, n] > 0.5)
-        diag.shortages.append({"site": inst.sites[j], "part": inst.parts[n],
+        placed = np.unique(model.cand.order[chosen & (model.cand.site == j)])
+        users = [inst.orders[i] for i in placed if inst.parts_required[i, n] > 0]
+        diag.shortages.append({"site": inst.sites[j], "part": inst.parts[n], "needed_by": users,
                                "quantity": round(float(em[j, n].sum())), "period": int(periods[0]) + 1})
     return diag
 
