@@ -163,6 +163,15 @@ def lazy(target: str) -> Callable[..., Any]:
     return call
 
 
+def conventional_functions(name: str) -> dict[str, Callable[..., Any]]:
+    """The loader, plan reader, verifier and report of family ``name`` where the layout of
+    docs/architecture.md puts them: ``instance:load``, ``plan:load_plan``, ``verifier:verify``,
+    ``reporting:write_report`` (imported on first use)."""
+    return {"load": lazy(f"plantwise.{name}.instance:load"), "load_plan": lazy(f"plantwise.{name}.plan:load_plan"),
+            "verify": lazy(f"plantwise.{name}.verifier:verify"),
+            "write_report": lazy(f"plantwise.{name}.reporting:write_report")}
+
+
 def specs_of(module_name: str, *names: str) -> tuple[Any, ...]:
     """Module constants ``names`` of ``module_name`` (``()`` for one it does not define)."""
     module = importlib.import_module(module_name)

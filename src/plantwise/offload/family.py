@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plantwise.core.family import Family, Method, MethodOutput, lazy, output_from_summary, param, register, specs_of
+from plantwise.core.family import (
+    Family,
+    Method,
+    MethodOutput,
+    conventional_functions,
+    output_from_summary,
+    param,
+    register,
+    specs_of,
+)
 from plantwise.core.options import SolveOptions
 
 KPI_KEYS = ("replenishment", "baseline_cost", "baseline_status", "baseline_bound", "baseline_gap", "saving_pct",
@@ -90,10 +99,7 @@ FAMILY = register(Family(
     document="000",
     title="Order offloading across sites with parts inventory, (s,S) replenishment and transshipment",
     sense="min",
-    load=lazy("plantwise.offload.instance:load"),
-    load_plan=lazy("plantwise.offload.plan:load_plan"),
-    verify=lazy("plantwise.offload.verifier:verify"),
-    write_report=lazy("plantwise.offload.reporting:write_report"),
+    **conventional_functions("offload"),
     generate=_generate,
     generate_params=OffloadGenerate,
     checksum=lambda inst: inst.checksum(),

@@ -15,7 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from plantwise.core.family import Family, Method, MethodOutput, lazy, output_from_summary, param, register, specs_of
+from plantwise.core.family import (
+    Family,
+    Method,
+    MethodOutput,
+    conventional_functions,
+    lazy,
+    output_from_summary,
+    param,
+    register,
+    specs_of,
+)
 from plantwise.core.options import SolveOptions
 
 AUTO_LARGE_GOODS = 20  # from this many goods on, one exact CP-SAT model is out of reach in minutes
@@ -134,10 +144,7 @@ FAMILY = register(Family(
     document="002",
     title="Multi-stage scheduling on parallel machines with batch sizing, reorder points and shelf life",
     sense="min",
-    load=lazy("plantwise.schedule.instance:load"),
-    load_plan=lazy("plantwise.schedule.plan:load_plan"),
-    verify=lazy("plantwise.schedule.verifier:verify"),
-    write_report=lazy("plantwise.schedule.reporting:write_report"),
+    **conventional_functions("schedule"),
     generate=_generate,
     generate_params=ScheduleGenerate,
     checksum=_checksum,
