@@ -15,13 +15,12 @@ Periods are numbered ``1..T``; period ``t`` covers hours ``[(t-1)Δ, tΔ)``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from plantwise.core.result import json_default
+from plantwise.core.summary import dumps
 from plantwise.core.tables import Column, TableSpec, load_tables, read_summary
 
 ORDERS_SPEC = TableSpec(
@@ -91,7 +90,7 @@ class AcceptancePlan:
             frame.to_csv(path / f"{name}.csv", index=False)
         if self.history is not None:
             self.history.to_csv(path / "history.csv", index=False)
-        (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=json_default))
+        (path / "summary.json").write_text(dumps(self.summary), encoding="utf-8")
 
 
 def empty(spec: TableSpec) -> pd.DataFrame:

@@ -372,17 +372,9 @@ def _schema_command(family: Family) -> Callable[..., None]:
 
 def schema_text(family: Family) -> str:
     """The Markdown description of the family's input (tables, then scalar settings)."""
-    from plantwise.core import tables
+    from plantwise.core.tables import describe_schema
 
-    describe = getattr(tables, "describe_schema", None)
-    if describe is not None:
-        return str(describe(family.input_specs, family.scalar_specs))
-    lines = []
-    for spec in family.input_specs:
-        lines.append(f"## {spec.filename}")
-        for c in spec.columns:
-            lines.append(f"- {c.name} ({c.kind}{', ' + c.unit if c.unit else ''}): {c.doc}")
-    return "\n".join(lines)
+    return describe_schema(family.input_specs, family.scalar_specs)
 
 
 __all__ = ["EXIT_BAD_INPUT", "family_app", "load_instance", "schema_text"]

@@ -44,6 +44,7 @@ from plantwise.core.family import Family, MethodOutput, get_family
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import Progress, SolveStatus, relative_gap
 from plantwise.core.summary import SCHEMA_VERSION, dumps, json_safe
+from plantwise.core.tables import read_summary
 from plantwise.core.verification import Verification, VerificationFailed
 
 BOUND_TOLERANCE = 1e-6  # relative slack allowed between a bound and the objective it bounds
@@ -126,7 +127,6 @@ class Solution:
         tmp.mkdir()
         try:
             if self.plan is not None:
-                self.plan.summary = self.summary
                 self.plan.save(tmp)
                 if self.history is not None and len(self.history):
                     self.history.to_csv(tmp / "history.csv", index=False)
@@ -461,22 +461,12 @@ def verify_folder(family: Family | str, instance: Any, plan_dir: str | Path) -> 
 
 
 def _read_summary_object(plan_dir: Path) -> dict[str, Any]:
-    import json
-
-    path = plan_dir / "summary.json"
+    """The plan folder's summary, which must exist and be a JSON object."""
     if not plan_dir.is_dir():
         raise InputErrors([InputError(str(plan_dir), None, None, "no such plan folder")])
-    if not path.exists():
+    if not (plan_dir / "summary.json").exists():
         raise InputErrors([InputError(f"{plan_dir.name}/summary.json", None, None, "file missing in the plan folder")])
-    if not path.is_file():
-        raise InputErrors([InputError(f"{plan_dir.name}/summary.json", None, None, "is not a file")])
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputErrors([InputError("summary.json", None, None, f"not UTF-8 text ({exc.reason} at byte "
-                                                                  f"{exc.start})")]) from None
-    except json.JSONDecodeError as exc:
-        raise InputErrors([InputError("summary.json", exc.lineno, None, f"invalid JSON: {exc.msg}")]) from None
+    data = read_summary(plan_dir)
     if not isinstance(data, dict):
         raise InputErrors([InputError("summary.json", None, None,
                                       f"expected a JSON object, found {type(data).__name__}")])

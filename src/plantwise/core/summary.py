@@ -13,7 +13,6 @@ import json
 import math
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,12 +88,3 @@ def total_seconds(summary: object) -> float | None:
     value = timings.get("total") if isinstance(timings, dict) and "total" in timings else lookup(summary,
                                                                                                  "solve_seconds")
     return float(value) if isinstance(value, (int, float)) else None
-
-
-def read(folder: str | Path) -> object:
-    """The raw content of ``folder/summary.json`` (``{}`` when absent); see
-    :func:`plantwise.core.tables.read_summary` for the checked reader the plan loaders use."""
-    path = Path(folder) / "summary.json"
-    if not path.exists():
-        return {}
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -774,14 +774,20 @@ def save_tables(path: str | Path, frames: Mapping[str, pd.DataFrame], scalars: M
 
 
 def read_summary(folder: str | Path) -> dict[str, object]:
-    """A plan folder's ``summary.json`` (``{}`` when absent); invalid JSON raises ``InputErrors``."""
+    """A plan folder's ``summary.json`` (``{}`` when absent); a summary that is not a file, not
+    UTF-8 or not valid JSON raises ``InputErrors``."""
     path = Path(folder) / "summary.json"
     if not path.exists():
         return {}
+    if not path.is_file():
+        raise InputErrors([InputError("summary.json", None, None, "is not a file")])
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputErrors([InputError("summary.json", None, None,
+                                      f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
     except json.JSONDecodeError as exc:
-        raise InputErrors([InputError("summary.json", None, None, f"invalid JSON: {exc}")]) from None
+        raise InputErrors([InputError("summary.json", exc.lineno, None, f"invalid JSON: {exc.msg}")]) from None
 
 
 # ---------------------------------------------------------------------- documentation

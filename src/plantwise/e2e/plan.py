@@ -9,7 +9,6 @@ day, inventory, stockout), both at the end of the day.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from plantwise.core.errors import InputError, InputErrors
-from plantwise.core.result import json_default
+from plantwise.core.summary import dumps
 from plantwise.core.tables import read_summary
 from plantwise.e2e.evaluate import simulate
 from plantwise.e2e.instance import E2EInstance
@@ -54,7 +53,7 @@ class E2EPlan:
             self.dc_inventory.to_csv(path / "dc_inventory.csv", index=False)
         for name, frame in self.extra_tables.items():
             frame.to_csv(path / f"{name}.csv", index=False)
-        (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=json_default))
+        (path / "summary.json").write_text(dumps(self.summary), encoding="utf-8")
 
 
 def plan_from_arrays(inst: E2EInstance, production: np.ndarray, shipments: np.ndarray, transfers: np.ndarray,

@@ -8,7 +8,6 @@ quantity) are the decisions; ``inventory.csv`` and the derived columns of
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from plantwise.core.errors import InputError, InputErrors
-from plantwise.core.result import json_default
+from plantwise.core.summary import dumps
+from plantwise.core.tables import read_summary
 
 if TYPE_CHECKING:
     from plantwise.offload.instance import OffloadInstance
@@ -45,7 +45,7 @@ class OffloadPlan:
         self.shipments.to_csv(path / "transshipments.csv", index=False)
         if self.inventory is not None:
             self.inventory.to_csv(path / "inventory.csv", index=False)
-        (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=json_default))
+        (path / "summary.json").write_text(dumps(self.summary), encoding="utf-8")
 
 
 def describe_assignments(inst: OffloadInstance, assignments: pd.DataFrame) -> pd.DataFrame:
@@ -101,9 +101,7 @@ def load_plan(path: str | Path) -> OffloadPlan:
         frames[name] = frame
     if errors:
         raise InputErrors(errors)
-    summary: dict[str, object] = {}
-    if (path / "summary.json").exists():
-        summary = json.loads((path / "summary.json").read_text())
+    summary = read_summary(path)
     return OffloadPlan(
         frames["assignments.csv"], frames["purchases.csv"], frames["transshipments.csv"], None, summary
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from plantwise.core.result import json_default
+from plantwise.core.summary import dumps
 from plantwise.core.tables import Column, TableSpec, load_tables, read_summary
 
 SCHEDULE_SPEC = TableSpec(
@@ -57,7 +56,7 @@ class SchedulePlan:
         path.mkdir(parents=True, exist_ok=True)
         self.schedule.to_csv(path / "schedule.csv", index=False)
         self.inventory.to_csv(path / "inventory.csv", index=False)
-        (path / "summary.json").write_text(json.dumps(self.summary, indent=2, default=json_default))
+        (path / "summary.json").write_text(dumps(self.summary), encoding="utf-8")
 
 
 def load_plan(path: str | Path) -> SchedulePlan:
