@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from plantwise.core.decisions import DecisionSpec
 from plantwise.core.family import (
     Family,
     Method,
@@ -143,4 +144,5 @@ FAMILY = register(Family(
                              + len(inst.parts)) * inst.num_periods,
     plan_files=("orders.csv", "purchases.csv", "part_stock.csv", "processing.csv", "maintenance.csv",
                 "finished_stock.csv", "summary.json"),
+    decisions=(DecisionSpec("orders", ("order",), ("accepted",), "orders accepted in one plan and not the other"),),
 ))

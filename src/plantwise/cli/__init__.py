@@ -62,6 +62,9 @@ def _register() -> None:
         if extras is not None and hasattr(extras, "add_commands"):
             extras.add_commands(sub, app)
         app.add_typer(sub, name=name)
+    from plantwise.cli import serve
+
+    serve.add_commands(app)
 
 
 _register()

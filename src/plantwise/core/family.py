@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from plantwise.core.decisions import DecisionSpec
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus
 from plantwise.core.verification import Verification
@@ -124,6 +125,7 @@ class Family:
     plan_files: Sequence[str] = ()
     native_format: str = ""  # the name of the CSV folder / workbook format (default: the family's name)
     model_size: Callable[[Any], int] | None = None  # variables a method builds, about; checked before solving
+    decisions: Sequence[DecisionSpec] = ()  # what compare and re-planning count as a changed decision
 
     @property
     def native(self) -> str:

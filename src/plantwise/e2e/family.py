@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from plantwise.core.decisions import DecisionSpec
 from plantwise.core.family import (
     Family,
     Method,
@@ -99,4 +100,12 @@ FAMILY = register(Family(
     model_size=lambda inst: (3 * inst.num_pairs + 4 * inst.num_dc_positions + 2 * len(inst.move_from)) * inst.horizon,
     plan_files=("production.csv", "shipments.csv", "transfers.csv", "plant_inventory.csv", "dc_inventory.csv",
                 "summary.json"),
+    decisions=(
+        DecisionSpec("production", ("line", "sku", "day"), ("quantity",), "production that moved (SKU x line x day)",
+                     tolerance=1e-6, absent={"quantity": 0.0}),
+        DecisionSpec("shipments", ("plant", "dc", "sku", "day"), ("quantity",), "shipments to DCs that changed",
+                     tolerance=1e-6, absent={"quantity": 0.0}),
+        DecisionSpec("transfers", ("from_plant", "to_plant", "sku", "day"), ("quantity",),
+                     "inter-plant transfers that changed", tolerance=1e-6, absent={"quantity": 0.0}),
+    ),
 ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from plantwise.core.decisions import DecisionSpec
 from plantwise.core.family import (
     Family,
     Method,
@@ -117,4 +118,5 @@ FAMILY = register(Family(
     model_size=lambda inst: int(inst.last_start().clip(0).sum()) + 6 * inst.num_sites * inst.num_parts * inst.horizon
     + 2 * int(inst.lane.sum()) * inst.horizon,
     plan_files=("assignments.csv", "purchases.csv", "transshipments.csv", "inventory.csv", "summary.json"),
+    decisions=(DecisionSpec("assignments", ("order",), ("site", "start"), "orders that changed site or start period"),),
 ))

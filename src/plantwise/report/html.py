@@ -24,7 +24,7 @@ import html
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -115,6 +115,21 @@ def ensure_plotly_js(folder: str | Path) -> Path:
     return write_atomic(target, data)
 
 
+_CAPTURES: list[list[tuple[str, go.Figure]]] = []
+
+
+@contextlib.contextmanager
+def capture_figures() -> Iterator[list[tuple[str, go.Figure]]]:
+    """Collect ``(section heading, figure)`` of every figure any :class:`HtmlReport` adds while
+    the block runs (the workspace shows a plan's report figures on its own page this way)."""
+    sink: list[tuple[str, go.Figure]] = []
+    _CAPTURES.append(sink)
+    try:
+        yield sink
+    finally:
+        _CAPTURES.remove(sink)
+
+
 def _anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
@@ -127,6 +142,7 @@ class HtmlReport:
         self.parts: list[str] = []
         self.figures: list[go.Figure] = []
         self._anchors: set[str] = set()
+        self._section = ""
 
     def heading(self, text: str, anchor: str | None = None, level: int = 2) -> None:
         """A section heading with an ``id`` (``anchor``, else derived from ``text``; unique per page)."""
@@ -136,6 +152,7 @@ class HtmlReport:
             n += 1
             name = f"{base}-{n}"
         self._anchors.add(name)
+        self._section = text
         self.parts.append(f"<h{level} id='{name}'>{html.escape(text)}</h{level}>")
 
     def paragraph(self, text: str, warn: bool = False) -> None:
@@ -160,6 +177,8 @@ class HtmlReport:
         """A plotly figure; the library itself is loaded once per page from ``plotly.min.js``."""
         fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 50, "b": 40})
         self.figures.append(fig)
+        for sink in _CAPTURES:
+            sink.append((self._section, fig))
         self.parts.append(fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True}))
 
     def render(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from plantwise.core.decisions import DecisionSpec
 from plantwise.core.family import (
     Family,
     Method,
@@ -161,4 +162,5 @@ FAMILY = register(Family(
     formats={"jsplib": lazy("plantwise.schedule.shop:read_jsplib"), "hfs": lazy("plantwise.schedule.shop:read_hfs")},
     native_format="plant",
     plan_files=("schedule.csv", "inventory.csv", "summary.json"),
+    decisions=(DecisionSpec("schedule", ("job", "step"), ("machine", "start"), "jobs that moved machine or start"),),
 ))
