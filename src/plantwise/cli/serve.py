@@ -20,7 +20,7 @@ def add_commands(root: typer.Typer) -> None:
         port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8000,
         database: Annotated[str, typer.Option(help="database URL (default: SQLite in --data), e.g. "
                                                    "postgresql+psycopg://user:pw@host/db")] = "",
-        workers: Annotated[int, typer.Option(min=0, help="solves at once (0: half the cores, 1 on a 2-core machine)")] = 0,
+        workers: Annotated[int, typer.Option(min=0, help="solves at once (0: half the cores)")] = 0,
         executor: Annotated[str, typer.Option(help="local (spawned processes) or ray")] = "local",
         ray_address: Annotated[str, typer.Option("--ray-address", help="Ray cluster address (executor ray)")] = "",
         token: Annotated[str, typer.Option(help="access token (or the PLANTWISE_TOKEN environment variable); "
