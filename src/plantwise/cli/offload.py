@@ -23,6 +23,9 @@ def add_commands(family_app: typer.Typer, root: typer.Typer) -> None:
         time_limit: Annotated[float, typer.Option("--time-limit", "-t", min=1, help="seconds for the solve [s]")
                               ] = 60.0,
         replenishment: Annotated[str, typer.Option(help="sS (the document's rule) or free")] = "free",
+        record: Annotated[bool, typer.Option(help="record the run in the workspace store (--data) for plantwise serve")
+                          ] = True,
+        data: Annotated[Path, typer.Option("--data", help="the workspace store's folder")] = Path("plantwise-data"),
     ) -> None:
         """Generate a 100-order offload instance, solve it with HiGHS, verify it, write the plan and report.html."""
         from plantwise.offload.family import FAMILY, OffloadGenerate
@@ -33,6 +36,17 @@ def add_commands(family_app: typer.Typer, root: typer.Typer) -> None:
         inst.save(out_dir / "instance")
         out.print(f"instance: {inst.num_orders} orders, {inst.num_sites} sites, T = {inst.horizon} "
                   f"-> {out_dir / 'instance'}")
-        raise typer.Exit(solve_and_write(FAMILY, inst, out_dir / "instance", out_dir / "plan", "milp", {},
-                                         time_limit=time_limit, mip_gap=1e-4, threads=2, seed=0, report=True,
-                                         quiet=False))
+        code = solve_and_write(FAMILY, inst, out_dir / "instance", out_dir / "plan", "milp", {},
+                               time_limit=time_limit, mip_gap=1e-4, threads=2, seed=0, report=True, quiet=False)
+        if record and (out_dir / "plan" / "summary.json").is_file():
+            from plantwise.workspace.record import record as record_run
+            from plantwise.workspace.settings import WorkspaceSettings
+
+            try:
+                _, run_id = record_run(WorkspaceSettings(data_dir=data), "offload", inst, out_dir / "plan",
+                                       f"demo-{orders}-orders-seed-{seed}")
+                out.print(f"recorded in the workspace store {data}/ (run {run_id[:8]}): "
+                          "[bold]plantwise serve[/] and open http://127.0.0.1:8000/")
+            except Exception as exc:  # the plan is written; the store is a convenience
+                out.print(f"[yellow]not recorded in the workspace store[/]: {type(exc).__name__}: {exc}")
+        raise typer.Exit(code)

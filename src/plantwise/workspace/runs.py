@@ -181,6 +181,15 @@ def recover(engine: Engine, settings: WorkspaceSettings) -> dict[str, list[str]]
     return out
 
 
+def status_of_solve(solve_status: str, verified: bool) -> str:
+    """The run status of a finished solve: a verified plan ``succeeded``; a stopped solve is
+    ``interrupted`` (its best plan kept); everything else (infeasible, no plan, a plan that
+    failed verification, an error) ``failed``."""
+    if solve_status == "interrupted":
+        return "interrupted"
+    return "succeeded" if solve_status in ("optimal", "feasible") and verified else "failed"
+
+
 def is_final(status: str) -> bool:
     return status in FINAL_STATUSES
 

@@ -41,7 +41,7 @@ from plantwise.core.errors import InputError, InputErrors
 from plantwise.core.result import Progress
 from plantwise.workspace.db import make_engine
 from plantwise.workspace.models import Dataset, Run, utcnow
-from plantwise.workspace.runs import append_log, claim, plan_dir, run_dir
+from plantwise.workspace.runs import append_log, claim, plan_dir, run_dir, status_of_solve
 from plantwise.workspace.settings import WorkspaceSettings
 
 PROGRESS_INTERVAL = 0.5
@@ -135,9 +135,6 @@ def _finite(value: float | None) -> float | None:
     return value if value == value and abs(value) != float("inf") else None
 
 
-FINAL_OF_SOLVE = {"optimal": "succeeded", "feasible": "succeeded", "interrupted": "interrupted"}
-
-
 def execute(engine: Engine, settings: WorkspaceSettings, run_id: str, token: str,
             parent_pid: int | None = None) -> str:
     """Execute the claimed run ``run_id``; returns its final status (see the module docstring)."""
@@ -180,12 +177,10 @@ def execute(engine: Engine, settings: WorkspaceSettings, run_id: str, token: str
             return "lost"
         with interrupt.shielded(), capture_figures() as figures:
             solution.save(plan_dir(settings, run_id), inst, report=True, lock=False)
-        _write_figures(folder / "figures.json", figures)
+        _figures_json(folder / "figures.json", figures)
         summary = solution.summary
         solve_status = str(summary.get("status"))
-        status = FINAL_OF_SOLVE.get(solve_status, "failed")
-        if status == "succeeded" and not solution.ok:
-            status = "failed"
+        status = status_of_solve(solve_status, solution.ok)
         message = _message(summary, solve_status, watcher.cancelled)
         values |= {"status": status, "solve_status": solve_status, "objective": summary.get("objective"),
                    "bound": summary.get("bound"), "gap": summary.get("gap"), "verified": bool(summary.get("verified")),
@@ -234,11 +229,24 @@ def _message(summary: dict[str, Any], solve_status: str, cancelled: bool) -> str
     return f"{solve_status}" + (f": {detail}" if detail else "")
 
 
-def _write_figures(path: Path, figures: list[tuple[str, Any]]) -> None:
+def _figures_json(path: Path, figures: list[tuple[str, Any]]) -> None:
     from plantwise.report.html import write_atomic
 
     data = [{"section": section, "figure": json.loads(fig.to_json())} for section, fig in figures]
     write_atomic(path, json.dumps(data).encode("utf-8"))
+
+
+def write_figures(path: Path, fam: Any, instance: Any, plan_folder: Path) -> None:
+    """``figures.json`` of a plan folder made elsewhere: its report rebuilt (in a scratch
+    folder) with the figures captured."""
+    import tempfile
+
+    from plantwise.report.html import capture_figures
+
+    plan = fam.load_plan(plan_folder)
+    with tempfile.TemporaryDirectory(prefix="plantwise-figures-") as tmp, capture_figures() as figures:
+        fam.write_report(instance, plan, Path(tmp))
+    _figures_json(path, figures)
 
 
 # ---------------------------------------------------------------------- process entry points
