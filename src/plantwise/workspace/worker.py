@@ -108,11 +108,12 @@ class _ProgressWriter:
         self.engine, self.run_id, self.token = engine, run_id, token
         self.path = folder / "progress.jsonl"
         self.last = 0.0
+        self.started = time.monotonic()
         self.latest: dict[str, Any] = {}
 
     def __call__(self, p: Progress) -> None:
-        gap = p.gap
-        self.latest = {"elapsed": round(float(p.elapsed), 3), "incumbent": _finite(p.incumbent),
+        gap = p.gap  # elapsed: since the run started (a method's phases each count their own time)
+        self.latest = {"elapsed": round(time.monotonic() - self.started, 3), "incumbent": _finite(p.incumbent),
                        "bound": _finite(p.bound), "gap": _finite(gap), "phase": p.message or "solving"}
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(self.latest) + "\n")
