@@ -324,7 +324,19 @@ def write_report(inst: E2EInstance, plan: E2EPlan, out_dir: str | Path) -> Path:
                   "against their summed target and minimum.")
     rep.table(tabs["inventory_position"], units=dict.fromkeys(days, "SKUs"))
     rep.heading("Inter-plant transfers (units leaving per day)", anchor="transfers")
-    rep.table(tabs["transfers_by_day"], units=dict.fromkeys(days, "units"))
+    moves = tabs["transfers_by_day"]
+    if len(moves) and float(moves[days].to_numpy().sum()) > EPS:
+        fig = go.Figure()
+        for _, lane in moves.iterrows():
+            if float(lane[days].sum()) > EPS:
+                fig.add_bar(x=days, y=lane[days].to_numpy(dtype=float),
+                            name=f"{lane['from_plant']} → {lane['to_plant']}")
+        fig.update_layout(barmode="stack", title="Units leaving each day, per lane", xaxis={"title": "day",
+                          "type": "category"}, yaxis_title="transferred (units)")
+        rep.figure(fig)
+    else:
+        rep.paragraph("No inter-plant transfers in this plan.")
+    rep.table(moves, units=dict.fromkeys(days, "units"))
     return rep.write(folder / "report.html")
 
 
