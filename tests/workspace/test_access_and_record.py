@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from support import TINY, settings_for
+from support import TINY, serve, settings_for
 
 from plantwise.core.family import families
 from plantwise.core.pipeline import solve
@@ -42,6 +42,15 @@ def test_serve_refuses_other_addresses_without_token(tmp_path: Path) -> None:
                           env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
     assert done.returncode == 2 and "--token" in done.stdout + done.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_one_server_per_store(tmp_path: Path) -> None:
+    with serve(tmp_path / "store", "--workers", "1") as (_base, proc):
+        second = subprocess.run([sys.executable, "-m", "plantwise", "serve", "--data", str(tmp_path / "store"),
+                                 "--port", "1"], capture_output=True, text=True, timeout=60,
+                                env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+        assert second.returncode == 2 and f"pid {proc.pid}" in second.stdout + second.stderr
+    assert not (tmp_path / "store" / "server.pid").exists()  # released when the server stopped
 
 
 @pytest.mark.parametrize("fam", ["offload", "acceptance"])

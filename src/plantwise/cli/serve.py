@@ -30,7 +30,7 @@ def add_commands(root: typer.Typer) -> None:
         """Start the planning workspace: web app, REST API (OpenAPI at /docs) and job runner."""
         import uvicorn
 
-        from plantwise.workspace.app import create_app
+        from plantwise.workspace.app import StoreInUse, create_app, hold_store
         from plantwise.workspace.settings import TOKEN_ENV, WorkspaceSettings, is_loopback
 
         token = token or os.environ.get(TOKEN_ENV, "")
@@ -45,6 +45,12 @@ def add_commands(root: typer.Typer) -> None:
         settings = WorkspaceSettings(data_dir=data, database_url=database, workers=workers, executor=executor,
                                      ray_address=ray_address, token=token,
                                      max_upload_bytes=int(max_upload_mb * 1024 * 1024))
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            hold_store(settings)
+        except StoreInUse as exc:
+            console.print(f"[bold red]refused[/]: {exc}", highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         store = database.split("@")[-1] if database else str(settings.data_dir)
         console.print(f"plantwise workspace: http://{host}:{port}/ · store {store} · {workers} worker(s) "
                       f"({executor}), {settings.solver_threads} solver thread(s) each"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
+import os
 import traceback
 import uuid
 from collections.abc import AsyncIterator
@@ -43,6 +44,32 @@ def open_store(settings: WorkspaceSettings):  # type: ignore[no-untyped-def]
     return engine
 
 
+class StoreInUse(RuntimeError):
+    """Another live server holds the store (its recovery would take this server's runs)."""
+
+
+def hold_store(settings: WorkspaceSettings) -> Path:
+    """``<data>/server.pid`` names the one server of the store; a live other one is refused."""
+    path = settings.data_dir / "server.pid"
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(path.read_text().split()[0])
+        if pid != os.getpid() and _alive(pid):
+            raise StoreInUse(f"the store {settings.data_dir} is served by another plantwise server (pid {pid}); "
+                             "stop it first, or give this one its own --data")
+    path.write_text(f"{os.getpid()}\n")
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def create_app(settings: WorkspaceSettings | None = None, *, start_workers: bool = True) -> FastAPI:
     settings = settings or WorkspaceSettings()
 
@@ -51,6 +78,7 @@ def create_app(settings: WorkspaceSettings | None = None, *, start_workers: bool
         from plantwise.workspace.supervisor import Supervisor
 
         engine = open_store(settings)
+        held = hold_store(settings) if start_workers else None
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
         app.state.supervisor = Supervisor(settings, engine) if start_workers else None
@@ -62,6 +90,9 @@ def create_app(settings: WorkspaceSettings | None = None, *, start_workers: bool
             if app.state.supervisor is not None:
                 app.state.supervisor.stop()
             engine.dispose()
+            if held is not None:
+                with contextlib.suppress(OSError):
+                    held.unlink()
 
     app = FastAPI(title="plantwise workspace", version=_version(), lifespan=lifespan,
                   description="Datasets, runs, plans and comparisons for the four plantwise families. "
