@@ -81,8 +81,8 @@
         {x: x, y: history.map((p) => p.incumbent), name: "incumbent", mode: "lines+markers", line: {shape: "hv"}},
         {x: x, y: history.map((p) => p.bound), name: "bound", mode: "lines", line: {shape: "hv", dash: "dot"}},
       ];
-      window.Plotly.react(chart, traces, {title: "incumbent and bound", margin: {l: 70, r: 20, t: 40, b: 40},
-        xaxis: {title: "seconds"}, yaxis: {title: "objective"}, height: 260}, {responsive: true, displaylogo: false});
+      window.Plotly.react(chart, traces, {title: {text: "incumbent and bound"}, margin: {l: 70, r: 20, t: 40, b: 40},
+        xaxis: {title: {text: "seconds"}}, yaxis: {title: {text: "objective"}}, height: 260}, {responsive: true, displaylogo: false});
     }
     drawHistory();
     function show(run) {
