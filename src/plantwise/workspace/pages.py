@@ -48,7 +48,6 @@ def _pct(value: Any) -> str:
 
 templates.env.filters["fmt"] = _fmt
 templates.env.filters["pct"] = _pct
-templates.env.filters["tojson_safe"] = lambda v: json.dumps(v).replace("</", "<\\/")
 
 
 def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -183,6 +183,8 @@ def execute(engine: Engine, settings: WorkspaceSettings, run_id: str, token: str
         solve_status = str(summary.get("status"))
         status = status_of_solve(solve_status, solution.ok)
         message = _message(summary, solve_status, watcher.cancelled)
+        if summary.get("objective") is not None:  # the history ends at the plan and the bound the summary states
+            progress(Progress(0.0, summary.get("objective"), summary.get("bound"), "final"))
         values |= {"status": status, "solve_status": solve_status, "objective": summary.get("objective"),
                    "bound": summary.get("bound"), "gap": summary.get("gap"), "verified": bool(summary.get("verified")),
                    "summary": summary, "message": message,
