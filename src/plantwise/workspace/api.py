@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
@@ -35,10 +36,13 @@ from plantwise.workspace.schemas import (
 NOT_FOUND = {404: {"model": ErrorOut, "description": "no such dataset or run"}}
 INVALID = {422: {"model": ErrorOut, "description": "invalid input: every defect with file, row and column"}}
 TOO_LARGE = {413: {"model": ErrorOut, "description": "upload larger than the server accepts"}}
+UNPARSABLE = {400: {"model": ErrorOut, "description": "the body cannot be parsed (not UTF-8 JSON, or a broken form)"}}
 CONFLICT = {409: {"model": ErrorOut, "description": "the run has no plan (yet)"}}
 BINARY = {"application/zip": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}
 
-router = APIRouter(prefix="/api")
+# every operation validates its parameters: a request that does not fit is answered 422 with
+# ErrorOut (app.py's handler), so the document says so for each (not FastAPI's HTTPValidationError)
+router = APIRouter(prefix="/api", responses=INVALID)
 
 
 class ApiError(Exception):
@@ -140,7 +144,7 @@ def list_datasets(s: SessionDep, family: str | None = None, limit: Annotated[int
     return [dataset_out(r, with_changes=False) for r in s.scalars(query)]
 
 
-@router.post("/datasets", status_code=201, response_model=DatasetOut, responses=INVALID | TOO_LARGE,
+@router.post("/datasets", status_code=201, response_model=DatasetOut, responses=UNPARSABLE | INVALID | TOO_LARGE,
              tags=["datasets"])
 async def upload_dataset(request: Request, s: SessionDep, family: Annotated[str, Form()],
                          file: Annotated[UploadFile, File(description="a zip of the CSV files or an .xlsx workbook")],
@@ -162,7 +166,7 @@ async def upload_dataset(request: Request, s: SessionDep, family: Annotated[str,
     return dataset_out(row)
 
 
-@router.post("/datasets/generate", status_code=201, response_model=DatasetOut, responses=INVALID,
+@router.post("/datasets/generate", status_code=201, response_model=DatasetOut, responses=UNPARSABLE | INVALID,
              tags=["datasets"])
 async def generate_dataset(request: Request, s: SessionDep, body: GenerateIn) -> dict[str, Any]:
     """A dataset from the family's generator (options as in ``GET /api/families``)."""
@@ -210,7 +214,7 @@ def download_dataset(request: Request, s: SessionDep, dataset_id: str,
 
 
 @router.post("/datasets/{dataset_id}/scenarios", status_code=201, response_model=DatasetOut,
-             responses=NOT_FOUND | INVALID, tags=["datasets"])
+             responses=UNPARSABLE | NOT_FOUND | INVALID, tags=["datasets"])
 async def derive_scenario(request: Request, s: SessionDep, dataset_id: str, body: ScenarioIn) -> dict[str, Any]:
     """A scenario: a new dataset version made from this one with cells edited; its
     ``changes`` is the diff against this base."""
@@ -225,7 +229,7 @@ async def derive_scenario(request: Request, s: SessionDep, dataset_id: str, body
 
 
 @router.post("/datasets/{dataset_id}/scenarios/upload", status_code=201, response_model=DatasetOut,
-             responses=NOT_FOUND | INVALID | TOO_LARGE, tags=["datasets"])
+             responses=UNPARSABLE | NOT_FOUND | INVALID | TOO_LARGE, tags=["datasets"])
 async def derive_scenario_from_files(request: Request, s: SessionDep, dataset_id: str,
                                      files: Annotated[list[UploadFile], File(description="changed tables")],
                                      name: Annotated[str, Form(max_length=200)] = "",
@@ -252,7 +256,8 @@ async def derive_scenario_from_files(request: Request, s: SessionDep, dataset_id
 # ---------------------------------------------------------------------- runs
 
 
-@router.post("/runs", status_code=202, response_model=RunOut, responses=NOT_FOUND | INVALID, tags=["runs"])
+@router.post("/runs", status_code=202, response_model=RunOut, responses=UNPARSABLE | NOT_FOUND | INVALID,
+             tags=["runs"])
 def submit_run(request: Request, response: Response, s: SessionDep, body: RunIn) -> dict[str, Any]:
     """Queue a solve of a dataset (202 with the run; poll ``GET /api/runs/{id}`` or follow
     ``/api/runs/{id}/events``)."""
@@ -329,7 +334,7 @@ def cancel_run(request: Request, s: SessionDep, run_id: str) -> dict[str, Any]:
     return rs.public(run)  # type: ignore[arg-type]
 
 
-@router.get("/runs/{run_id}/log", response_class=PlainTextResponse,
+@router.get("/runs/{run_id}/log", response_class=Response,  # errors are JSON (ErrorOut), the log text/plain
             responses=NOT_FOUND | {200: {"content": {"text/plain": {}}}}, tags=["runs"])
 def run_log(request: Request, s: SessionDep, run_id: str, offset: Annotated[int, Query(ge=0)] = 0) -> PlainTextResponse:
     """The run's log (plantwise's lines and the solver's output) from byte ``offset``."""
@@ -338,6 +343,7 @@ def run_log(request: Request, s: SessionDep, run_id: str, offset: Annotated[int,
     if not path.is_file():
         return PlainTextResponse("", headers={"X-Log-Size": "0"})
     with open(path, "rb") as fh:
+        offset = min(offset, os.fstat(fh.fileno()).st_size)  # past the end: nothing new (not a seek error)
         fh.seek(offset)
         data = fh.read(2_000_000)
     return PlainTextResponse(data.decode("utf-8", errors="replace"),
