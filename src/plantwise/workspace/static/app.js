@@ -56,6 +56,14 @@
     });
   }
 
+  // run lists: while a listed run is queued or running, refresh every 3 s (not while runs are being ticked)
+  const runList = $("#run-list");
+  if (runList && $$(".status-queued, .status-running", runList).length) {
+    setInterval(() => {
+      if ($$(".compare-box:checked").length === 0 && !document.hidden) window.location.reload();
+    }, 3000);
+  }
+
   // figures
   function plot(div, fig) {
     if (!window.Plotly) return;
