@@ -41,8 +41,12 @@ def test_generate_solve_verify(tmp_path: Path) -> None:
 
 
 def test_demo_writes_plan_and_report(tmp_path: Path) -> None:
-    proc = plantwise("demo", "--out", str(tmp_path / "demo"), "--orders", "20", "--time-limit", "10")
+    proc = plantwise("demo", "--out", str(tmp_path / "demo"), "--orders", "20", "--time-limit", "10",
+                     "--data", str(tmp_path / "store"))
     assert proc.returncode == 0, proc.stderr
+    assert "recorded in the workspace store" in proc.stdout  # plantwise serve --data store shows it
+    (run,) = list((tmp_path / "store" / "runs").iterdir())
+    assert (run / "plan" / "summary.json").is_file() and (run / "figures.json").is_file()
     summary = json.loads((tmp_path / "demo" / "plan" / "summary.json").read_text())
     assert summary["verified"] is True and summary["method"] == "milp" and summary["solver"] == "highs"
     html = (tmp_path / "demo" / "plan" / "report.html").read_text()
