@@ -102,6 +102,9 @@ def test_run_lifecycle(client: TestClient, solved: dict[str, dict[str, Any]], fa
     report = client.get(f"/api/runs/{run_id}/artifacts/report.html")
     assert report.status_code == 200 and "plotly.min.js" in report.text
     assert client.get(f"/api/runs/{run_id}/artifacts/plotly.min.js").status_code == 200
+    settings = client.app.state.settings  # the report's library is one file in the store, linked into each plan
+    assert (settings.data_dir / "runs" / run_id / "plan" / "plotly.min.js").samefile(
+        settings.data_dir / "assets" / "plotly.min.js")
     log = client.get(f"/api/runs/{run_id}/log")
     assert "attempt 1" in log.text and "finished: succeeded" in log.text
     assert int(log.headers["x-log-size"]) == len(log.content)

@@ -14,7 +14,7 @@ from plantwise.core.summary import total_seconds
 from plantwise.core.tables import read_summary
 from plantwise.workspace import datasets as ds
 from plantwise.workspace.models import Run, utcnow
-from plantwise.workspace.runs import append_log, plan_dir, run_dir, status_of_solve
+from plantwise.workspace.runs import append_log, plan_dir, run_dir, share_assets, status_of_solve
 from plantwise.workspace.settings import WorkspaceSettings
 
 
@@ -39,6 +39,7 @@ def record(settings: WorkspaceSettings, family: str, instance: Any, plan_folder:
             folder.mkdir(parents=True)
             shutil.copytree(plan_folder, folder / ".plan.tmp")
             (folder / ".plan.tmp").rename(plan_dir(settings, run.id))
+            share_assets(settings, plan_dir(settings, run.id))
             write_figures(folder / "figures.json", fam, instance, plan_dir(settings, run.id))
             solve_status = str(summary.get("status"))
             run.status = status_of_solve(solve_status, bool(summary.get("verified")))

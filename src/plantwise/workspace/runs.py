@@ -10,6 +10,7 @@ worker that lost its run (the server restarted and re-queued it) cannot overwrit
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -36,6 +37,27 @@ def run_dir(settings: WorkspaceSettings, run_id: str) -> Path:
 
 def plan_dir(settings: WorkspaceSettings, run_id: str) -> Path:
     return run_dir(settings, run_id) / "plan"
+
+
+def share_assets(settings: WorkspaceSettings, folder: Path) -> None:
+    """Replace the plan folder's copy of ``plotly.min.js`` (4.8 MB, the report's offline
+    library) by a hard link to the store's one copy, where the file system allows; the folder
+    still holds a whole, working report."""
+    from plantwise.report.html import PLOTLY_JS, ensure_plotly_js
+
+    local = folder / PLOTLY_JS
+    if not local.is_file():
+        return
+    shared = ensure_plotly_js(settings.data_dir / "assets")
+    if local.stat().st_size != shared.stat().st_size or local.samefile(shared):
+        return
+    tmp = folder / f".{PLOTLY_JS}.link"
+    try:
+        os.link(shared, tmp)
+        os.replace(tmp, local)
+    except OSError:  # another file system, or no hard links: keep the copy
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def append_log(settings: WorkspaceSettings, run_id: str, text: str) -> None:

@@ -41,7 +41,7 @@ from plantwise.core.errors import InputError, InputErrors
 from plantwise.core.result import Progress
 from plantwise.workspace.db import make_engine
 from plantwise.workspace.models import Dataset, Run, utcnow
-from plantwise.workspace.runs import append_log, claim, plan_dir, run_dir, status_of_solve
+from plantwise.workspace.runs import append_log, claim, plan_dir, run_dir, share_assets, status_of_solve
 from plantwise.workspace.settings import WorkspaceSettings
 
 PROGRESS_INTERVAL = 0.5
@@ -178,6 +178,7 @@ def execute(engine: Engine, settings: WorkspaceSettings, run_id: str, token: str
             return "lost"
         with interrupt.shielded(), capture_figures() as figures:
             solution.save(plan_dir(settings, run_id), inst, report=True, lock=False)
+        share_assets(settings, plan_dir(settings, run_id))
         _figures_json(folder / "figures.json", figures)
         summary = solution.summary
         solve_status = str(summary.get("status"))
