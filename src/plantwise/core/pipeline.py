@@ -169,8 +169,8 @@ class _OutputLock:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
-                pid = _lock_pid(self.path)
-                if pid is not None and pid != os.getpid() and _alive(pid):
+                pid = lock_pid(self.path)
+                if pid is not None and pid != os.getpid() and process_alive(pid):
                     raise OutputLocationError(
                         f"{self.path.parent / self.path.name[1:-5]}: another solve (pid {pid}) is writing this "
                         "plan folder; wait for it or choose another --out") from None
@@ -185,14 +185,16 @@ class _OutputLock:
         self.path.unlink(missing_ok=True)
 
 
-def _lock_pid(path: Path) -> int | None:
+def lock_pid(path: Path) -> int | None:
+    """The process id a lock file names, or ``None``."""
     try:
         return int(path.read_text().strip())
     except (OSError, ValueError):
         return None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True when process ``pid`` exists (on this machine)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from plantwise.core.pipeline import lock_pid, process_alive
 from plantwise.workspace.api import ApiError, router
 from plantwise.workspace.db import make_engine, session_factory, upgrade
 from plantwise.workspace.settings import WorkspaceSettings
@@ -52,23 +53,12 @@ class StoreInUse(RuntimeError):
 def hold_store(settings: WorkspaceSettings) -> Path:
     """``<data>/server.pid`` names the one server of the store; a live other one is refused."""
     path = settings.data_dir / "server.pid"
-    with contextlib.suppress(OSError, ValueError):
-        pid = int(path.read_text().split()[0])
-        if pid != os.getpid() and _alive(pid):
-            raise StoreInUse(f"the store {settings.data_dir} is served by another plantwise server (pid {pid}); "
-                             "stop it first, or give this one its own --data")
+    pid = lock_pid(path)
+    if pid is not None and pid != os.getpid() and process_alive(pid):
+        raise StoreInUse(f"the store {settings.data_dir} is served by another plantwise server (pid {pid}); "
+                         "stop it first, or give this one its own --data")
     path.write_text(f"{os.getpid()}\n")
     return path
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def create_app(settings: WorkspaceSettings | None = None, *, start_workers: bool = True) -> FastAPI:
