@@ -226,7 +226,8 @@ def test_scenario_with_diff_and_compare(client: TestClient, solved: dict[str, di
     result = cmp.json()
     assert result["runs"] == [run_a, run_b["id"]] and result["family"] == "offload"
     assert {row["key"] for row in result["headline"]} >= {"objective", "gap", "seconds", "status"}
-    (decision,) = result["decisions"]
+    assert [d["table"] for d in result["decisions"]] == ["assignments", "purchases", "transshipments"]
+    decision = result["decisions"][0]
     # the truth from the two plans' assignment tables
     a = pd.read_csv(io.BytesIO(client.get(f"/api/runs/{run_a}/artifacts/assignments.csv").content))
     b = pd.read_csv(io.BytesIO(client.get(f"/api/runs/{run_b['id']}/artifacts/assignments.csv").content))
@@ -235,7 +236,7 @@ def test_scenario_with_diff_and_compare(client: TestClient, solved: dict[str, di
     assert decision["count"] == len(moved) and decision["table"] == "assignments"
     assert sorted(r[0] for r in decision["rows"]) == sorted(moved["order"].astype(str))
     page = client.get("/compare", params=[("runs", run_a), ("runs", run_b["id"])])
-    assert page.status_code == 200 and f'data-count="{len(moved)}"' in page.text
+    assert page.status_code == 200 and f'data-table="assignments" data-count="{len(moved)}"' in page.text
     other = solved["e2e"]["final"]["id"]
     assert client.get("/api/compare", params=[("runs", run_a), ("runs", other)]).status_code == 422
     assert client.get("/api/compare", params=[("runs", run_a)]).status_code == 422

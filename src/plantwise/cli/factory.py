@@ -153,7 +153,56 @@ def family_app(family: Family) -> typer.Typer:
     app.command("report", help="(Re)write report.html of a plan folder.")(_report_command(family))
     app.command("schema", help="Print the input tables (columns, kinds, units, meaning) and scalar "
                                "settings.")(_schema_command(family))
+    if family.replan is not None:
+        app.command("replan", help="Re-plan a plan after the changes in a changes.yaml (docs/replanning.md): "
+                                   "history kept, the fence kept unless infeasible, each change beyond it "
+                                   "penalised; writes the new plan, changes.csv and the changed instance."
+                    )(_replan_command(family))
     return app
+
+
+def _replan_command(family: Family) -> Callable[..., None]:
+    def replan_cmd(instance: Path, plan_dir: Path, changes: Path, out_dir: Path, time_limit: float = 60.0,
+                   mip_gap: float = 1e-4, threads: int = 2, quiet: bool = False) -> None:
+        from plantwise.core.pipeline import OutputLocationError, check_output, replan, reserve_output
+        from plantwise.core.replan import load_changes
+
+        inst = load_instance(family, instance, None)
+        try:
+            plan = family.load_plan(plan_dir)
+            checked = load_changes(changes, family.replan_events, int(inst.horizon), family.time_word)
+        except InputErrors as exc:
+            raise input_error(exc) from None
+        try:
+            check_output(out_dir, [instance, plan_dir, changes])
+            with reserve_output(out_dir), progress_bar(time_limit, quiet, family.sense) as progress:
+                solution = replan(family, inst, plan, checked, time_limit=time_limit, mip_gap=mip_gap,
+                                  threads=threads, progress=progress)
+                solution.save(out_dir, (solution.plan and getattr(solution, "changed_instance", None)) or inst,
+                              report=False, inputs=[instance, plan_dir, changes], lock=False)
+        except OutputLocationError as exc:
+            raise fail(str(exc)) from None
+        except InputErrors as exc:
+            raise input_error(exc) from None
+        code = _report_solution(solution, out_dir, quiet)
+        kpis = solution.summary.get("kpis", {})
+        if solution.plan is not None:
+            out.print(f"changes: {kpis.get('changes')} ({kpis.get('changes_by_kind')}); cost before "
+                      f"{kpis.get('cost_before')}, after {kpis.get('cost_after')}; changes.csv and the changed "
+                      f"instance (instance/) in {out_dir}", highlight=False)
+            for item in solution.summary["details"]["replan"]["fence_changes"]:
+                console.print(f"[yellow]frozen decision changed[/]: {item['decision']} — {item['reason']}",
+                              highlight=False)
+        raise typer.Exit(code)
+
+    params = [_positional("instance", "instance folder or workbook"), _positional("plan_dir", "plan folder"),
+              _positional("changes", "changes.yaml"),
+              _option("out_dir", Path, ..., "--out", "-o", help="folder for the new plan"),
+              _option("time_limit", float, 60.0, "--time-limit", "-t", min=0.001, help="seconds [s]"),
+              _option("mip_gap", float, 1e-4, "--mip-gap", min=0.0, help="relative MIP gap"),
+              _option("threads", int, 2, "--threads", min=1, help="solver threads"),
+              _option("quiet", bool, False, "--quiet", "-q", help="print only problems")]
+    return _with_signature(replan_cmd, params)
 
 
 def _generate_help(family: Family) -> str:

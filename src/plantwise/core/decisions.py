@@ -32,6 +32,8 @@ class DecisionSpec:
     ``tolerance`` is the absolute difference below which numeric values count as equal;
     ``absent`` is the value a missing row stands for (production rows are written only when
     positive, so a missing row is a quantity of 0), ``None`` when absence is a difference.
+    ``time`` names the column (a key or a value) that says when the decision takes effect;
+    re-planning keeps the decisions before ``now`` (:mod:`plantwise.core.replan`).
     """
 
     table: str
@@ -40,6 +42,7 @@ class DecisionSpec:
     label: str
     tolerance: float = 1e-6
     absent: Mapping[str, object] | None = None
+    time: str | None = None
 
 
 def _read_table(plan: Path | Mapping[str, pd.DataFrame], table: str) -> pd.DataFrame | None:

@@ -126,6 +126,9 @@ class Family:
     native_format: str = ""  # the name of the CSV folder / workbook format (default: the family's name)
     model_size: Callable[[Any], int] | None = None  # variables a method builds, about; checked before solving
     decisions: Sequence[DecisionSpec] = ()  # what compare and re-planning count as a changed decision
+    replan: Callable[..., Any] | None = None  # (instance, plan, changes, options) -> core.replan.Replanned
+    replan_events: Mapping[str, Any] = field(default_factory=dict)  # kind -> core.replan.EventKind
+    time_word: str = "period"  # the unit of `now` and of the events' times
 
     @property
     def native(self) -> str:

@@ -40,7 +40,7 @@ from typing import Any
 from plantwise import __version__
 from plantwise.core import interrupt
 from plantwise.core.errors import InputError, InputErrors
-from plantwise.core.family import Family, MethodOutput, get_family
+from plantwise.core.family import Family, MethodOutput, NoParams, get_family
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import Progress, SolveStatus, relative_gap
 from plantwise.core.summary import SCHEMA_VERSION, dumps, json_safe
@@ -80,6 +80,7 @@ class Solution:
     summary: dict[str, Any]
     verification: Verification | None = None
     history: Any | None = None
+    attachments: dict[str, Callable[[Path], None]] = field(default_factory=dict)  # name -> writer
 
     @property
     def objective(self) -> float | None:
@@ -135,6 +136,8 @@ class Solution:
                         self.family.write_report(instance, self.plan, tmp)
                     except Exception as exc:  # a report is a view; the verified plan stands
                         self.summary.setdefault("details", {})["report_error"] = f"{type(exc).__name__}: {exc}"
+            for name, write in self.attachments.items():
+                write(tmp / name)
             (tmp / "summary.json").write_text(dumps(self.summary), encoding="utf-8")
             _replace_folder(tmp, out)
         except BaseException:
@@ -375,6 +378,67 @@ def _finish(fam: Family, instance: Any, method: str, choice: str | None, method_
         summary["message"] = "interrupted before any plan was found"
     summary["status"] = str(status)
     return Solution(fam, status, plan, summary, verification, out.history)
+
+
+def replan(family: Family | str, instance: Any, plan: Any, changes: Any, *, time_limit: float | None = 60.0,
+           mip_gap: float = 1e-4, threads: int = 2, seed: int = 0, handle_signals: bool = True,
+           progress: Callable[[Progress], None] | None = None) -> Solution:
+    """Re-plan ``plan`` of ``instance`` after ``changes`` (a :class:`plantwise.core.replan.Changes`)
+    by the family's ``replan``; the new plan is verified against the changed instance, its
+    history is checked unchanged, and the solution carries ``changes.csv`` (every changed
+    decision) and the changed instance (``instance/``) as attachments of its plan folder.
+    Summary: ``kpis.cost_before`` (the old plan's), ``cost_after``, ``changes`` and
+    ``changes_by_kind``; ``details.replan`` (now, fence, penalty, events, frozen decisions that
+    had to change and why)."""
+    from plantwise.core.replan import changes_table, history_changes
+
+    fam = get_family(family) if isinstance(family, str) else family
+    if fam.replan is None:
+        raise MethodNotApplicable(f"{fam.name} has no re-planning yet")
+    options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, progress=progress)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    interrupt.reset()
+    t0 = time.perf_counter()
+    if handle_signals:
+        with interrupt.handle_signals():
+            done = fam.replan(instance, plan, changes, options)
+    else:
+        done = fam.replan(instance, plan, changes, options)
+    interrupted = interrupt.stop_requested()
+    sol = _finish(fam, done.instance, "replan", None, NoParams(), options, done.output, started,
+                  time.perf_counter() - t0, interrupt.stop_reason() if interrupted else None, None)
+    old_tables = _plan_tables(fam, plan)
+    cost_before = _finite((getattr(plan, "summary", None) or {}).get("objective"))
+    block: dict[str, Any] = {**changes.as_dict(), "fence_changes": done.fence_changes, "notes": done.notes}
+    sol.summary["details"]["replan"] = json_safe(block)
+    if sol.plan is not None:
+        new_tables = _plan_tables(fam, sol.plan)
+        past = history_changes(fam.decisions, old_tables, new_tables, changes.now)
+        if len(past):
+            sol.status = SolveStatus.ERROR
+            sol.summary["status"], sol.summary["verified"] = str(SolveStatus.ERROR), False
+            sol.summary["violations"].append(f"[history] {len(past)} decision(s) before now changed (a bug)")
+        table = changes_table(fam.decisions, old_tables, new_tables)
+        counts = {str(k): int(v) for k, v in table["kind"].value_counts().items()}
+        sol.summary["kpis"].update({"cost_before": cost_before, "cost_after": sol.summary["objective"],
+                                    "changes": len(table), "changes_by_kind": counts,
+                                    "frozen_changed": len(done.fence_changes)})
+        sol.attachments["changes.csv"] = lambda path, table=table: table.to_csv(path, index=False)
+    changed = done.instance
+    sol.attachments["instance"] = lambda path: changed.save(path)
+    return sol
+
+
+def _plan_tables(fam: Family, plan: Any) -> dict[str, Any]:
+    """The plan's decision tables by name (read from a scratch copy of its folder)."""
+    import tempfile
+
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="plantwise-decisions-") as tmp:
+        plan.save(Path(tmp))
+        return {spec.table: pd.read_csv(Path(tmp) / f"{spec.table}.csv", keep_default_na=False)
+                for spec in fam.decisions if (Path(tmp) / f"{spec.table}.csv").is_file()}
 
 
 def fam_objective(fam: Family, check: Verification) -> float | None:

@@ -11,6 +11,7 @@ from plantwise.core.family import (
     Method,
     MethodOutput,
     conventional_functions,
+    lazy,
     output_from_summary,
     param,
     register,
@@ -50,6 +51,12 @@ def _generate(p: OffloadGenerate) -> Any:
     if p.replenishment:
         inst.replenishment = p.replenishment
     return inst
+
+
+def _replan_events() -> dict[str, Any]:
+    from plantwise.offload.replan import EVENTS
+
+    return EVENTS
 
 
 def _runner(method: str) -> Any:
@@ -118,5 +125,14 @@ FAMILY = register(Family(
     model_size=lambda inst: int(inst.last_start().clip(0).sum()) + 6 * inst.num_sites * inst.num_parts * inst.horizon
     + 2 * int(inst.lane.sum()) * inst.horizon,
     plan_files=("assignments.csv", "purchases.csv", "transshipments.csv", "inventory.csv", "summary.json"),
-    decisions=(DecisionSpec("assignments", ("order",), ("site", "start"), "orders that changed site or start period"),),
+    decisions=(
+        DecisionSpec("assignments", ("order",), ("site", "start"), "orders that changed site or start period",
+                     time="start"),
+        DecisionSpec("purchases", ("site", "part", "period"), ("quantity",), "purchases that changed",
+                     absent={"quantity": 0}, time="period"),
+        DecisionSpec("transshipments", ("from_site", "to_site", "part", "period"), ("quantity",),
+                     "transshipments that changed", absent={"quantity": 0}, time="period"),
+    ),
+    replan=lazy("plantwise.offload.replan:replan"),
+    replan_events=_replan_events(),
 ))
