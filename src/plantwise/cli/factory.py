@@ -163,9 +163,24 @@ def family_app(family: Family) -> typer.Typer:
 
 def _replan_command(family: Family) -> Callable[..., None]:
     def replan_cmd(instance: Path, plan_dir: Path, changes: Path, out_dir: Path, time_limit: float = 60.0,
-                   mip_gap: float = 1e-4, threads: int = 2, quiet: bool = False) -> None:
-        from plantwise.core.pipeline import OutputLocationError, check_output, replan, reserve_output
+                   mip_gap: float = 1e-4, threads: int = 2, quiet: bool = False, compare_cold: bool = False,
+                   frontier: str = "") -> None:
+        from plantwise.core.pipeline import (
+            OutputLocationError,
+            check_output,
+            frontier_figure,
+            replan,
+            replan_grid,
+            reserve_output,
+        )
         from plantwise.core.replan import load_changes
+
+        try:
+            grid = [float(p) for p in frontier.split(",") if p.strip()] if frontier else []
+        except ValueError:
+            raise fail(f"--frontier {frontier}: give penalties separated by commas, e.g. 0,100,1000") from None
+        if any(p < 0 for p in grid):
+            raise fail("--frontier: penalties must be >= 0")
 
         inst = load_instance(family, instance, None)
         try:
@@ -178,6 +193,14 @@ def _replan_command(family: Family) -> Callable[..., None]:
             with reserve_output(out_dir), progress_bar(time_limit, quiet, family.sense) as progress:
                 solution = replan(family, inst, plan, checked, time_limit=time_limit, mip_gap=mip_gap,
                                   threads=threads, progress=progress)
+                if (compare_cold or grid) and solution.plan is not None:
+                    table = replan_grid(family, inst, plan, checked, grid, time_limit=time_limit, mip_gap=mip_gap,
+                                        threads=threads)
+                    cold = table.iloc[0]
+                    solution.summary["kpis"].update({"cold_cost": cold["cost"], "cold_changes": cold["changes"]})
+                    if grid:
+                        solution.attachments["frontier.csv"] = lambda path: table.to_csv(path, index=False)
+                        solution.attachments["frontier.html"] = lambda path: frontier_figure(table, path)
                 solution.save(out_dir, (solution.plan and getattr(solution, "changed_instance", None)) or inst,
                               report=False, inputs=[instance, plan_dir, changes], lock=False)
         except OutputLocationError as exc:
@@ -201,7 +224,11 @@ def _replan_command(family: Family) -> Callable[..., None]:
               _option("time_limit", float, 60.0, "--time-limit", "-t", min=0.001, help="seconds [s]"),
               _option("mip_gap", float, 1e-4, "--mip-gap", min=0.0, help="relative MIP gap"),
               _option("threads", int, 2, "--threads", min=1, help="solver threads"),
-              _option("quiet", bool, False, "--quiet", "-q", help="print only problems")]
+              _option("quiet", bool, False, "--quiet", "-q", help="print only problems"),
+              _option("compare_cold", bool, False, "--compare-cold",
+                      help="also solve the cold re-optimum (penalty 0, no fence): its cost and changes in kpis"),
+              _option("frontier", str, "", "--frontier", help="penalties, e.g. 0,100,1000,10000: one re-plan each, "
+                      "written as frontier.csv and frontier.html (cost against changes)")]
     return _with_signature(replan_cmd, params)
 
 

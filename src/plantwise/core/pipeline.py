@@ -429,6 +429,45 @@ def replan(family: Family | str, instance: Any, plan: Any, changes: Any, *, time
     return sol
 
 
+def replan_grid(family: Family | str, instance: Any, plan: Any, changes: Any, penalties: Iterable[float], *,
+                time_limit: float | None = 60.0, mip_gap: float = 1e-4, threads: int = 2) -> Any:
+    """The cost-against-changes frontier: one re-plan per change penalty (the fence and the
+    history as in ``changes``), and the cold re-optimum (penalty 0, no fence). Returns a
+    table: penalty (``cold`` for the cold one), status, cost, changes, changes per kind,
+    frozen decisions changed, seconds — the trade-off a planner chooses from."""
+    import pandas as pd
+
+    fam = get_family(family) if isinstance(family, str) else family
+    rows = []
+    cold = dataclasses.replace(changes, change_penalty=0.0, freeze_until=changes.now)
+    for label, variant in [("cold", cold), *[(f"{p:g}", dataclasses.replace(changes, change_penalty=float(p)))
+                                              for p in penalties]]:
+        sol = replan(fam, instance, plan, variant, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
+                     handle_signals=False)
+        kpis = sol.summary.get("kpis", {})
+        rows.append({"penalty": label, "status": str(sol.status), "cost": sol.summary.get("objective"),
+                     "changes": kpis.get("changes"), "frozen_changed": kpis.get("frozen_changed"),
+                     "seconds": sol.summary["timings"]["total"],
+                     **{f"changes_{k}": v for k, v in (kpis.get("changes_by_kind") or {}).items()}})
+    return pd.DataFrame(rows)
+
+
+def frontier_figure(table: Any, out: Path) -> Path:
+    """``frontier.html``: cost against changes, one point per penalty (plotly, offline)."""
+    import plotly.graph_objects as go
+
+    from plantwise.report.html import HtmlReport
+
+    rep = HtmlReport("Re-planning frontier: cost against changes")
+    rep.heading("Cost against changes")
+    fig = go.Figure(go.Scatter(x=table["changes"], y=table["cost"], mode="markers+lines+text",
+                               text=[f"penalty {p}" for p in table["penalty"]], textposition="top center"))
+    fig.update_layout(xaxis_title="changed decisions", yaxis_title="plan cost (currency)")
+    rep.figure(fig)
+    rep.table(table)
+    return rep.write(out)
+
+
 def _plan_tables(fam: Family, plan: Any) -> dict[str, Any]:
     """The plan's decision tables by name (read from a scratch copy of its folder)."""
     import tempfile
