@@ -81,6 +81,7 @@ class Solution:
     verification: Verification | None = None
     history: Any | None = None
     attachments: dict[str, Callable[[Path], None]] = field(default_factory=dict)  # name -> writer
+    changed_instance: Any | None = None  # a re-plan's instance with the changes applied
 
     @property
     def objective(self) -> float | None:
@@ -425,6 +426,7 @@ def replan(family: Family | str, instance: Any, plan: Any, changes: Any, *, time
                                     "frozen_changed": len(done.fence_changes)})
         sol.attachments["changes.csv"] = lambda path, table=table: table.to_csv(path, index=False)
     changed = done.instance
+    sol.changed_instance = changed
     sol.attachments["instance"] = lambda path: changed.save(path)
     return sol
 

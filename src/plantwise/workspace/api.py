@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plantwise.core.errors import InputErrors
 from plantwise.core.family import families, get_family
 from plantwise.workspace import datasets as ds
 from plantwise.workspace import runs as rs
@@ -26,6 +27,7 @@ from plantwise.workspace.schemas import (
     FamilyOut,
     GenerateIn,
     PlanOut,
+    ReplanIn,
     RunDetail,
     RunIn,
     RunOut,
@@ -323,6 +325,26 @@ async def run_events(request: Request, run_id: str) -> StreamingResponse:
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post("/runs/{run_id}/replan", status_code=202, response_model=RunOut,
+             responses=NOT_FOUND | INVALID | UNPARSABLE, tags=["runs"])
+def replan_run(request: Request, response: Response, s: SessionDep, run_id: str, body: ReplanIn) -> dict[str, Any]:
+    """Queue the re-plan of this run's plan after a changes file (docs/replanning.md): history
+    kept, the fence kept unless infeasible, each change beyond it penalised. The new run's
+    ``parent_id`` is this run; its dataset becomes the changed instance (a scenario of this
+    run's dataset); its plan folder holds ``changes.csv``. A defect of the changes is a 422
+    naming the event and the field."""
+    parent = _run(s, run_id)
+    try:
+        run = rs.submit_replan(s, settings_of(request), parent, body.changes,
+                               {"time_limit": body.time_limit, "mip_gap": body.mip_gap}, body.label)
+    except InputErrors as exc:
+        raise ApiError(422, f"the changes are invalid: {len(exc.errors)} defect(s)", ds.error_dicts(exc)) from None
+    except (ValueError, TypeError) as exc:
+        raise ApiError(422, str(exc)) from None
+    response.headers["Location"] = f"/api/runs/{run.id}"
+    return rs.public(run)
 
 
 @router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunOut, responses=NOT_FOUND, tags=["runs"])

@@ -5,6 +5,8 @@
 ``changes`` (the cells and tables that differ). ``runs`` is the job queue and the run record:
 ``status`` goes queued -> running -> succeeded | failed | interrupted, or queued -> cancelled;
 ``worker`` is the lease of the process executing it (a worker writes only while it holds it).
+A ``replan`` run has the run it re-plans as ``parent_id`` and its changes file as ``changes``;
+its dataset is the changed instance, stored as a scenario of the parent's dataset.
 """
 
 from __future__ import annotations
@@ -71,3 +73,6 @@ class Run(Base):
     seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="solve", server_default="solve")  # solve | replan
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), nullable=True, index=True)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the re-plan's changes file

@@ -284,8 +284,42 @@ def run_page(request: Request, run_id: str, table: str = "", q: str = "", sort: 
             "history": views.progress_history(rs.run_dir(settings, run_id) / "progress.jsonl"),
             "tables": tables, "table": table, "page": page, "q": q, "sort": sort, "desc": desc,
             "artifacts": views.artifacts(folder), "others": others, "final": rs.is_final(run.status),
+            "can_replan": get_family(run.family).replan is not None and run.status in ("succeeded", "interrupted"),
+            "replan_events": sorted(get_family(run.family).replan_events),
         }
-    return _render(request, "run.html", **context)
+    return _render(request, "run.html", replan_template=REPLAN_TEMPLATE, **context)
+
+
+REPLAN_TEMPLATE = """now: 4
+freeze_until: 7
+change_penalty: 1000
+events:
+  - {kind: cancel_order, order: O0001}
+"""
+
+
+@pages.post("/ui/runs/{run_id}/replan", response_model=None)
+def ui_replan(request: Request, run_id: str, changes: Annotated[str, Form()] = "",
+              time_limit: Annotated[str, Form()] = "60", label: Annotated[str, Form()] = "") -> Response:
+    import yaml
+
+    from plantwise.core.errors import InputErrors
+
+    with _session(request) as s:
+        parent = s.get(Run, run_id)
+        if parent is None:
+            return _not_found(request, "run", run_id)
+        try:
+            data = yaml.safe_load(changes or "") or {}
+            run = rs.submit_replan(s, _settings(request), parent, data if isinstance(data, dict) else {"": data},
+                                   {"time_limit": time_limit or None}, label)
+            return RedirectResponse(f"/runs/{run.id}", status_code=303)
+        except InputErrors as exc:
+            return _render(request, "error.html", status_code=422, message="the changes are invalid",
+                           errors=[{"file": e.file, "row": e.row, "column": e.column, "message": e.message}
+                                   for e in exc.errors])
+        except (ValueError, yaml.YAMLError) as exc:
+            return _render(request, "error.html", status_code=422, message=f"the changes are invalid: {exc}")
 
 
 @pages.get("/compare", response_class=HTMLResponse)

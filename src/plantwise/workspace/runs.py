@@ -124,6 +124,38 @@ def submit(session: Session, dataset: Dataset, method: str | None, options: Mapp
     return run
 
 
+def submit_replan(session: Session, settings: WorkspaceSettings, parent: Run, changes: Mapping[str, Any],
+                  options: Mapping[str, Any], label: str = "") -> Run:
+    """Queue the re-plan of ``parent``'s plan after ``changes`` (a parsed changes file, checked
+    now: a defect is an ``InputErrors`` naming the event and the field)."""
+    from plantwise.core.replan import check_changes
+    from plantwise.workspace.datasets import load_instance
+
+    fam = get_family(parent.family)
+    if fam.replan is None:
+        raise ValueError(f"{fam.name} has no re-planning yet (docs/replanning.md)")
+    if parent.status not in ("succeeded", "interrupted") or not (plan_dir(settings, parent.id) / "summary.json"
+                                                                 ).is_file():
+        raise ValueError(f"run {parent.id} has no plan to re-plan ({parent.status})")
+    dataset = session.get(Dataset, parent.dataset_id)
+    inst = load_instance(settings, dataset)  # type: ignore[arg-type]
+    checked = check_changes(dict(changes), fam.replan_events, int(inst.horizon), "changes", fam.time_word)
+    run_options = {k: v for k, v in options.items() if k in ("time_limit", "mip_gap")}
+    checked_options = {"time_limit": 60.0, "mip_gap": 1e-4, "seed": 0, "work_limit": None, "solver_log": True,
+                       "params": {}}
+    if run_options.get("time_limit") is not None:
+        checked_options["time_limit"] = _positive("time_limit", run_options["time_limit"], MAX_TIME_LIMIT)
+    if run_options.get("mip_gap") is not None:
+        checked_options["mip_gap"] = float(run_options["mip_gap"])
+    run = Run(id=new_id(), family=parent.family, dataset_id=parent.dataset_id, label=label[:200] or
+              f"re-plan of {parent.label or parent.id[:8]}", method="replan", options=checked_options,
+              status="queued", attempts=0, progress={}, message="", cancel_requested=False, kind="replan",
+              parent_id=parent.id, changes=checked.as_dict())
+    session.add(run)
+    session.commit()
+    return run
+
+
 def cancel(session: Session, settings: WorkspaceSettings, run_id: str) -> Run | None:
     """Cancel: a queued run becomes ``cancelled`` at once; a running one is asked to stop
     (its worker keeps the best plan found: ``interrupted``); a final run stays as it is."""
@@ -225,6 +257,7 @@ def public(run: Run) -> dict[str, Any]:
         "created_at": _iso(run.created_at), "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
         "progress": run.progress or {}, "objective": run.objective, "bound": run.bound, "gap": run.gap,
         "verified": run.verified, "seconds": run.seconds, "message": run.message or "",
+        "kind": run.kind or "solve", "parent_id": run.parent_id, "changes": run.changes,
     }
 
 

@@ -117,6 +117,16 @@ class RunOut(BaseModel):
     verified: bool | None
     seconds: float | None
     message: str
+    kind: str = Field("solve", description="solve, or replan (a re-plan of parent_id after changes)")
+    parent_id: str | None = None
+    changes: dict[str, Any] | None = Field(None, description="a re-plan's changes file (docs/replanning.md)")
+
+
+class ReplanIn(BaseModel):
+    changes: dict[str, Any] = Field(description="the changes file as JSON: now, freeze_until, change_penalty, events")
+    label: str = Field("", max_length=200)
+    time_limit: float | None = Field(60.0, gt=0, le=86400)
+    mip_gap: float | None = Field(1e-4, ge=0, lt=1)
 
 
 class RunDetail(RunOut):

@@ -167,17 +167,24 @@ def execute(engine: Engine, settings: WorkspaceSettings, run_id: str, token: str
             inst = fam.load(instance_dir(settings, dataset.id))
         except (InputErrors, InputError) as exc:
             raise ValueError(f"the dataset no longer loads: {exc}") from None
+        main = threading.current_thread() is threading.main_thread()
         with _output_to(folder / "log.txt") if opts.get("solver_log", True) else contextlib.nullcontext():
-            solution = solve(fam, inst, run.method, time_limit=opts.get("time_limit", 60.0),
-                             mip_gap=opts.get("mip_gap", 1e-4), threads=threads, seed=int(opts.get("seed", 0)),
-                             work_limit=opts.get("work_limit"), progress=progress, log=bool(opts.get("solver_log")),
-                             params=opts.get("params") or {}, handle_signals=threading.current_thread()
-                             is threading.main_thread())
+            if run.kind == "replan":
+                solution = _replan(fam, inst, run, settings, opts, threads, progress, main)
+            else:
+                solution = solve(fam, inst, run.method, time_limit=opts.get("time_limit", 60.0),
+                                 mip_gap=opts.get("mip_gap", 1e-4), threads=threads, seed=int(opts.get("seed", 0)),
+                                 work_limit=opts.get("work_limit"), progress=progress,
+                                 log=bool(opts.get("solver_log")), params=opts.get("params") or {},
+                                 handle_signals=main)
         if watcher.lost:
             append_log(settings, run_id, "this worker lost the run (the server re-queued it): result discarded")
             return "lost"
+        planned_on = solution.changed_instance if solution.changed_instance is not None else inst
         with interrupt.shielded(), capture_figures() as figures:
-            solution.save(plan_dir(settings, run_id), inst, report=True, lock=False)
+            solution.save(plan_dir(settings, run_id), planned_on, report=True, lock=False)
+        if solution.changed_instance is not None:  # a re-plan's instance: a scenario of the parent's dataset
+            values["dataset_id"] = _store_changed(engine, settings, fam, dataset, solution.changed_instance)
         share_assets(settings, plan_dir(settings, run_id))
         _figures_json(folder / "figures.json", figures)
         summary = solution.summary
@@ -194,6 +201,9 @@ def execute(engine: Engine, settings: WorkspaceSettings, run_id: str, token: str
     except (ValueError, MethodNotApplicable, ModelTooLarge) as exc:
         values["message"] = str(exc)
         append_log(settings, run_id, f"failed: {exc}")
+    except InputErrors as exc:  # a re-plan's changes that do not apply to the instance or the plan
+        values["message"] = "; ".join(str(e) for e in exc.errors[:10])
+        append_log(settings, run_id, f"failed: {values['message']}")
     except Exception as exc:  # a bug: the reason to the run, the traceback to the server's error log only
         values["message"] = f"internal error: {type(exc).__name__}: {exc}"
         append_log(settings, run_id, values["message"])
@@ -214,6 +224,27 @@ def execute(engine: Engine, settings: WorkspaceSettings, run_id: str, token: str
                 raise
             time.sleep(0.5)
     return values["status"] if result.rowcount == 1 else "lost"  # type: ignore[attr-defined]
+
+
+def _replan(fam: Any, inst: Any, run: Run, settings: WorkspaceSettings, opts: dict[str, Any], threads: int,
+            progress: Any, main: bool) -> Any:
+    """The re-plan of the parent run's plan after the run's changes (core.pipeline.replan)."""
+    from plantwise.core.pipeline import replan
+    from plantwise.core.replan import check_changes
+
+    old_plan = fam.load_plan(plan_dir(settings, str(run.parent_id)))
+    changes = check_changes(run.changes or {}, fam.replan_events, int(inst.horizon), "changes", fam.time_word)
+    return replan(fam, inst, old_plan, changes, time_limit=opts.get("time_limit", 60.0),
+                  mip_gap=opts.get("mip_gap", 1e-4), threads=threads, progress=progress, handle_signals=main)
+
+
+def _store_changed(engine: Engine, settings: WorkspaceSettings, fam: Any, base: Dataset, changed: Any) -> str:
+    from plantwise.workspace.datasets import store
+
+    with Session(engine) as session:
+        row = store(session, settings, fam, changed, f"{base.name} re-planned", "replan",
+                    base=session.get(Dataset, base.id))
+        return row.id
 
 
 def _message(summary: dict[str, Any], solve_status: str, cancelled: bool) -> str:
