@@ -164,6 +164,8 @@ def test_the_documented_example(solved: tuple[Any, Any], tmp_path: Path) -> None
     check = subprocess.run([*run, "verify", str(tmp_path / "new" / "instance"), str(tmp_path / "new")],
                            capture_output=True, text=True, timeout=120, env=env)
     assert check.returncode == 0 and "0 violations" in check.stdout
+    report = (tmp_path / "new" / "report.html").read_text()
+    assert "Re-plan: before and after" in report and "cost before (currency)" in report
     new = pd.read_csv(tmp_path / "new" / "assignments.csv")
     kept = new.merge(plan.assignments, on="order", suffixes=("", "_old"))
     frozen = kept[kept["start_old"] < 7]

@@ -201,8 +201,9 @@ def _replan_command(family: Family) -> Callable[..., None]:
                     if grid:
                         solution.attachments["frontier.csv"] = lambda path: table.to_csv(path, index=False)
                         solution.attachments["frontier.html"] = lambda path: frontier_figure(table, path)
-                solution.save(out_dir, (solution.plan and getattr(solution, "changed_instance", None)) or inst,
-                              report=False, inputs=[instance, plan_dir, changes], lock=False)
+                planned_on = solution.changed_instance if solution.changed_instance is not None else inst
+                solution.save(out_dir, planned_on, report=solution.plan is not None,
+                              inputs=[instance, plan_dir, changes], lock=False)
         except OutputLocationError as exc:
             raise fail(str(exc)) from None
         except InputErrors as exc:

@@ -128,6 +128,8 @@ class Solution:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         try:
+            for name, write in self.attachments.items():  # first: a report may show them (changes.csv)
+                write(tmp / name)
             if self.plan is not None:
                 self.plan.save(tmp)
                 if self.history is not None and len(self.history):
@@ -137,8 +139,6 @@ class Solution:
                         self.family.write_report(instance, self.plan, tmp)
                     except Exception as exc:  # a report is a view; the verified plan stands
                         self.summary.setdefault("details", {})["report_error"] = f"{type(exc).__name__}: {exc}"
-            for name, write in self.attachments.items():
-                write(tmp / name)
             (tmp / "summary.json").write_text(dumps(self.summary), encoding="utf-8")
             _replace_folder(tmp, out)
         except BaseException:

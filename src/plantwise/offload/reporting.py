@@ -21,6 +21,7 @@ from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.plan import OffloadPlan, describe_assignments
 from plantwise.offload.verifier import verify
 from plantwise.report import HtmlReport, percent, summary_seconds, summary_value
+from plantwise.report.html import replan_section
 
 SITE_COLOURS = ["#2f6fbf", "#d9822b", "#2e9e6a", "#8e5cc2", "#c2415c", "#5c7080"]
 
@@ -77,6 +78,7 @@ def write_report(inst: OffloadInstance, plan: OffloadPlan, out_dir: str | Path) 
         for v in check.violations[:10]:
             rep.paragraph(str(v), warn=True)
 
+    replan_section(rep, s, out_dir)
     rep.heading("Cost against the baseline")
     cats = list(check.cost_breakdown)
     fig = go.Figure(go.Bar(name="plan", x=cats, y=[check.cost_breakdown[c] for c in cats], marker_color="#2f6fbf"))

@@ -198,6 +198,33 @@ class HtmlReport:
         return write_atomic(path, self.render().encode("utf-8"))
 
 
+def replan_section(rep: HtmlReport, summary: Mapping[str, object] | None, folder: Path, max_rows: int = 200) -> None:
+    """For a re-plan (``details.replan`` in the summary): the plan before and after — cost,
+    changes per kind, the frozen decisions that had to change and why — and ``changes.csv``
+    (every changed decision, before and after) from the plan folder."""
+    details = lookup(dict(summary or {}), "details") or {}
+    block = details.get("replan") if isinstance(details, Mapping) else None
+    if not isinstance(block, Mapping):
+        return
+    rep.heading("Re-plan: before and after", anchor="replan")
+    rep.key_values({
+        "now / frozen until (time)": f"{block.get('now')} / {block.get('freeze_until')}",
+        "change penalty (currency per changed decision)": block.get("change_penalty"),
+        "events": ", ".join(str(e.get("kind")) for e in block.get("events", []) if isinstance(e, Mapping)),
+        "cost before (currency)": lookup(dict(summary or {}), "cost_before"),
+        "cost after (currency)": lookup(dict(summary or {}), "cost_after"),
+        "cold re-optimum (currency)": lookup(dict(summary or {}), "cold_cost"),
+        "changed decisions": lookup(dict(summary or {}), "changes"),
+        "changed decisions per kind": lookup(dict(summary or {}), "changes_by_kind"),
+    })
+    for item in block.get("fence_changes", []) or []:
+        if isinstance(item, Mapping):
+            rep.paragraph(f"frozen decision changed: {item.get('decision')} — {item.get('reason')}", warn=True)
+    path = Path(folder) / "changes.csv"
+    if path.is_file():
+        rep.table(pd.read_csv(path, keep_default_na=False), max_rows=max_rows)
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, bool) or value is None:
         return "n/a" if value is None else ("yes" if value else "no")
