@@ -314,9 +314,9 @@ def _finish(fam: Family, instance: Any, method: str, choice: str | None, method_
         "family": fam.name,
         "method": method,
         "status": str(status),
-        "objective": _finite(out.objective) if plan is not None else None,
+        "objective": finite(out.objective) if plan is not None else None,
         "sense": fam.sense,
-        "bound": _finite(out.bound),
+        "bound": finite(out.bound),
         "bound_source": out.bound_source,
         "gap": None,
         "verified": False,
@@ -329,10 +329,10 @@ def _finish(fam: Family, instance: Any, method: str, choice: str | None, method_
         "options": {"time_limit": options.time_limit, "mip_gap": options.mip_gap, "threads": options.threads,
                     "seed": options.seed, "work_limit": options.work_limit,
                     "params": json_safe(dataclasses.asdict(method_params))},
-        "timings": {**{k: round(float(v), 4) for k, v in out.timings.items() if _finite(v) is not None},
+        "timings": {**{k: round(float(v), 4) for k, v in out.timings.items() if finite(v) is not None},
                     "total": round(total, 4)},
         "started_at": started,
-        "cost_breakdown": {k: float(v) for k, v in out.cost_breakdown.items() if _finite(v) is not None},
+        "cost_breakdown": {k: float(v) for k, v in out.cost_breakdown.items() if finite(v) is not None},
         "kpis": json_safe(out.kpis),
         "details": json_safe(out.details),
     }
@@ -409,7 +409,7 @@ def replan(family: Family | str, instance: Any, plan: Any, changes: Any, *, time
     sol = _finish(fam, done.instance, "replan", None, NoParams(), options, done.output, started,
                   time.perf_counter() - t0, interrupt.stop_reason() if interrupted else None, None)
     old_tables = _plan_tables(fam, plan)
-    cost_before = _finite((getattr(plan, "summary", None) or {}).get("objective"))
+    cost_before = finite((getattr(plan, "summary", None) or {}).get("objective"))
     block: dict[str, Any] = {**changes.as_dict(), "fence_changes": done.fence_changes, "notes": done.notes}
     sol.summary["details"]["replan"] = json_safe(block)
     if sol.plan is not None:
@@ -487,8 +487,8 @@ def fam_objective(fam: Family, check: Verification) -> float | None:
     for attr in ("objective_value", "profit"):
         value = getattr(check, attr, None)
         if value is not None:
-            return _finite(value)
-    return _finite(check.total_cost) if check.cost_breakdown else None
+            return finite(value)
+    return finite(check.total_cost) if check.cost_breakdown else None
 
 
 def _verify(fam: Family, instance: Any, plan: Any) -> Verification:
@@ -511,7 +511,8 @@ def _bound_problems(fam: Family, objective: float | None, bound: float | None) -
     return []
 
 
-def _finite(value: object) -> float | None:
+def finite(value: object) -> float | None:
+    """``value`` as a finite float, or ``None`` (missing, not a number, NaN, infinite)."""
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -555,14 +556,14 @@ def verify_folder(family: Family | str, instance: Any, plan_dir: str | Path) -> 
         check.add("summary", f"status {status!r} is not a plan status (optimal, feasible, interrupted)")
     if "objective" not in summary or summary.get("objective") is None:
         check.add("cost", "summary.json has no objective: the plan's cost cannot be checked")
-    elif _finite(summary.get("objective")) is None:
+    elif finite(summary.get("objective")) is None:
         check.add("cost", f"summary.json's objective {summary.get('objective')!r} is not a finite number")
     notes = []
     if claimed is None:
         notes.append("summary.json has no input_checksum (a plan made by hand?): checked against this instance "
                      "without knowing which instance it was made for")
     objective = fam_objective(fam, check)
-    for problem in _bound_problems(fam, _finite(summary.get("objective")), _finite(summary.get("bound"))):
+    for problem in _bound_problems(fam, finite(summary.get("objective")), finite(summary.get("bound"))):
         check.add("bound", problem.removeprefix("[bound] "))
     return PlanCheck(check, summary, objective, notes)
 

@@ -140,27 +140,27 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
     lm.set_bounds(past, 0.0, 0.0)
     lm.fix(col[history], np.ones(int(history.sum())))
     # purchases and transshipments before now keep their quantities
-    T = new.horizon
-    fixed_y = np.zeros((new.num_sites, new.num_parts, T))
-    pidx = {p: k for k, p in enumerate(new.parts)}
-    for r in plan.purchases.itertuples(index=False):
-        if int(r.period) < now:
-            fixed_y[sidx[r.site], pidx[r.part], int(r.period) - 1] = float(r.quantity)
     if now > 1:
-        cols = model.y[:, :, : now - 1].ravel()
-        lm.fix(cols, fixed_y[:, :, : now - 1].ravel())
-        qty = {(r.from_site, r.to_site, r.part, int(r.period)): float(r.quantity)
-               for r in plan.shipments.itertuples(index=False) if int(r.period) < now}
+        J, N, T = new.num_sites, new.num_parts, new.horizon
+        pidx = {p: k for k, p in enumerate(new.parts)}
+        buys = plan.purchases[plan.purchases["period"].astype(int) < now]
+        bought = np.zeros((J, N, T))
+        bought[buys["site"].map(sidx).to_numpy(np.int64), buys["part"].map(pidx).to_numpy(np.int64),
+               buys["period"].to_numpy(np.int64) - 1] = buys["quantity"].to_numpy(float)
+        lm.fix(model.y[:, :, : now - 1].ravel(), bought[:, :, : now - 1].ravel())
+        moves = plan.shipments[plan.shipments["period"].astype(int) < now]
+        shipped = np.zeros((J, J, N, T))  # [from, to, part, departure period]
+        shipped[moves["from_site"].map(sidx).to_numpy(np.int64), moves["to_site"].map(sidx).to_numpy(np.int64),
+                moves["part"].map(pidx).to_numpy(np.int64), moves["period"].to_numpy(np.int64) - 1] = \
+            moves["quantity"].to_numpy(float)
         early = np.flatnonzero(model.q_period < now)
-        lanes = [(new.sites[model.lane_from[model.q_lane[k]]], new.sites[model.lane_to[model.q_lane[k]]],
-                  new.parts[model.q_part[k]], int(model.q_period[k])) for k in early]
-        values = np.array([qty.get(key, 0.0) for key in lanes])
-        lm.fix(model.q[early], values)
-        used = {(f, t, p) for (f, t, _part, p) in qty}
+        lanes = model.q_lane[early]
+        lm.fix(model.q[early], shipped[model.lane_from[lanes], model.lane_to[lanes], model.q_part[early],
+                                       model.q_period[early] - 1])
         zk = np.flatnonzero(model.z_period < now)
-        zval = np.array([1.0 if (new.sites[model.lane_from[model.z_lane[k]]], new.sites[model.lane_to[model.z_lane[k]]],
-                                 int(model.z_period[k])) in used else 0.0 for k in zk])
-        lm.fix(model.z[zk], zval)
+        zl = model.z_lane[zk]
+        used = shipped.sum(axis=2) > 0  # [from, to, period]: the lane shipped something
+        lm.fix(model.z[zk], used[model.lane_from[zl], model.lane_to[zl], model.z_period[zk] - 1].astype(float))
     # the fence and the change penalty: rewards on the old columns
     old_cost = float(plan.summary.get("objective") or 0.0) if isinstance(plan.summary, dict) else 0.0
     fence_reward = FENCE_WEIGHT * max(old_cost, 1.0) + changes.change_penalty

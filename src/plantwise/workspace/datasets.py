@@ -226,7 +226,7 @@ def generate(session: Session, settings: WorkspaceSettings, family: str, name: s
             continue
         kind = _kind(fields[key].type)
         try:
-            values[key] = {"int": int, "float": float, "bool": _as_bool, "str": str}[kind](value)
+            values[key] = cast(value, kind)
         except (TypeError, ValueError):
             raise ValueError(f"generator option {key}: {value!r} is not a valid {kind}") from None
         minimum = fields[key].metadata.get("minimum")
@@ -239,6 +239,11 @@ def generate(session: Session, settings: WorkspaceSettings, family: str, name: s
     inst = fam.generate(params)
     return store(session, settings, fam, inst, name or f"{fam.name}-generated", source,
                  options=dataclasses.asdict(params))
+
+
+def cast(value: object, kind: str) -> Any:
+    """A form or JSON value as ``kind`` (``int``, ``float``, ``bool``, ``str``); ``ValueError`` if it is not one."""
+    return {"int": int, "float": float, "bool": _as_bool, "str": str}[kind](value)
 
 
 def _as_bool(value: object) -> bool:
@@ -382,16 +387,12 @@ def zip_folder(folder: Path, only: Sequence[str] | None = None) -> bytes:
     return buf.getvalue()
 
 
-def workbook_bytes(frames: Mapping[str, pd.DataFrame], settings_rows: Mapping[str, Any] | None = None) -> bytes:
-    """An ``.xlsx`` with one sheet per table (and an ``instance`` sheet of settings when given)."""
+def workbook_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
+    """An ``.xlsx`` with one sheet per table."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in frames.items():
             frame.to_excel(writer, sheet_name=name[:31], index=False)
-        if settings_rows:
-            pd.DataFrame({"key": list(settings_rows), "value": [str(v) if isinstance(v, dict | list) else v
-                                                                for v in settings_rows.values()]}
-                         ).to_excel(writer, sheet_name="instance", index=False)
     return buf.getvalue()
 
 

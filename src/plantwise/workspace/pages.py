@@ -212,16 +212,6 @@ async def ui_scenario(request: Request, dataset_id: str, name: Annotated[str, Fo
 # ---------------------------------------------------------------------- runs
 
 
-def _cast(value: str, kind: str) -> Any:
-    if kind == "int":
-        return int(value)
-    if kind == "float":
-        return float(value)
-    if kind == "bool":
-        return value.lower() in ("1", "true", "yes", "on")
-    return value
-
-
 @pages.post("/ui/runs", response_model=None)
 async def ui_submit(request: Request) -> Response:
     form = await request.form()
@@ -235,7 +225,7 @@ async def ui_submit(request: Request) -> Response:
         kinds = {p["name"]: p["type"] for m in fam["methods"] if m["name"] == method for p in m["params"]}
         prefix = f"param.{method}."
         try:
-            params = {k[len(prefix):]: _cast(str(v), kinds.get(k[len(prefix):], "str"))
+            params = {k[len(prefix):]: ds.cast(str(v), kinds.get(k[len(prefix):], "str"))
                       for k, v in form.items() if k.startswith(prefix) and str(v) != ""}
             options = {k: str(form[k]) for k in ("time_limit", "mip_gap", "seed", "work_limit")
                        if str(form.get(k, "")) != ""}
@@ -311,8 +301,7 @@ def ui_replan(request: Request, run_id: str, changes: Annotated[str, Form()] = "
             return _not_found(request, "run", run_id)
         try:
             data = yaml.safe_load(changes or "") or {}
-            run = rs.submit_replan(s, _settings(request), parent, data if isinstance(data, dict) else {"": data},
-                                   {"time_limit": time_limit or None}, label)
+            run = rs.submit_replan(s, _settings(request), parent, data, {"time_limit": time_limit or None}, label)
             return RedirectResponse(f"/runs/{run.id}", status_code=303)
         except InputErrors as exc:
             return _render(request, "error.html", status_code=422, message="the changes are invalid",

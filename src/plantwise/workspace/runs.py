@@ -90,6 +90,11 @@ def check_options(family: str, method: str, options: Mapping[str, Any], params: 
         m.make_params(params)
     elif params:
         raise ValueError("method 'auto' takes no parameters: choose a method to set its parameters")
+    return check_limits(options, params)
+
+
+def check_limits(options: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The run options (time limit, MIP gap, seed, work limit, solver log) checked, with defaults."""
     unknown = sorted(set(options) - set(RUN_OPTION_NAMES))
     if unknown:
         raise ValueError(f"unknown run option(s) {', '.join(unknown)}; choose from {', '.join(RUN_OPTION_NAMES)}")
@@ -124,7 +129,7 @@ def submit(session: Session, dataset: Dataset, method: str | None, options: Mapp
     return run
 
 
-def submit_replan(session: Session, settings: WorkspaceSettings, parent: Run, changes: Mapping[str, Any],
+def submit_replan(session: Session, settings: WorkspaceSettings, parent: Run, changes: object,
                   options: Mapping[str, Any], label: str = "") -> Run:
     """Queue the re-plan of ``parent``'s plan after ``changes`` (a parsed changes file, checked
     now: a defect is an ``InputErrors`` naming the event and the field)."""
@@ -139,14 +144,8 @@ def submit_replan(session: Session, settings: WorkspaceSettings, parent: Run, ch
         raise ValueError(f"run {parent.id} has no plan to re-plan ({parent.status})")
     dataset = session.get(Dataset, parent.dataset_id)
     inst = load_instance(settings, dataset)  # type: ignore[arg-type]
-    checked = check_changes(dict(changes), fam.replan_events, int(inst.horizon), "changes", fam.time_word)
-    run_options = {k: v for k, v in options.items() if k in ("time_limit", "mip_gap")}
-    checked_options = {"time_limit": 60.0, "mip_gap": 1e-4, "seed": 0, "work_limit": None, "solver_log": True,
-                       "params": {}}
-    if run_options.get("time_limit") is not None:
-        checked_options["time_limit"] = _positive("time_limit", run_options["time_limit"], MAX_TIME_LIMIT)
-    if run_options.get("mip_gap") is not None:
-        checked_options["mip_gap"] = float(run_options["mip_gap"])
+    checked = check_changes(changes, fam.replan_events, int(inst.horizon), "changes", fam.time_word)
+    checked_options = check_limits({k: v for k, v in options.items() if k in ("time_limit", "mip_gap")}, {})
     run = Run(id=new_id(), family=parent.family, dataset_id=parent.dataset_id, label=label[:200] or
               f"re-plan of {parent.label or parent.id[:8]}", method="replan", options=checked_options,
               status="queued", attempts=0, progress={}, message="", cancel_requested=False, kind="replan",

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from plantwise.core import interrupt
 from plantwise.core.errors import InputError, InputErrors
+from plantwise.core.pipeline import finite
 from plantwise.core.result import Progress
 from plantwise.workspace.db import make_engine
 from plantwise.workspace.models import Dataset, Run, utcnow
@@ -113,8 +114,8 @@ class _ProgressWriter:
 
     def __call__(self, p: Progress) -> None:
         gap = p.gap  # elapsed: since the run started (a method's phases each count their own time)
-        self.latest = {"elapsed": round(time.monotonic() - self.started, 3), "incumbent": _finite(p.incumbent),
-                       "bound": _finite(p.bound), "gap": _finite(gap), "phase": p.message or "solving"}
+        self.latest = {"elapsed": round(time.monotonic() - self.started, 3), "incumbent": finite(p.incumbent),
+                       "bound": finite(p.bound), "gap": finite(gap), "phase": p.message or "solving"}
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(self.latest) + "\n")
         now = time.monotonic()
@@ -127,13 +128,6 @@ class _ProgressWriter:
             session.execute(update(Run).where(Run.id == self.run_id, Run.worker == self.token)
                             .values(progress=progress))
             session.commit()
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if value == value and abs(value) != float("inf") else None
 
 
 def execute(engine: Engine, settings: WorkspaceSettings, run_id: str, token: str,
