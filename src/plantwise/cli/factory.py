@@ -173,7 +173,6 @@ def _replan_command(family: Family) -> Callable[..., None]:
             replan_grid,
             reserve_output,
         )
-        from plantwise.core.replan import load_changes
 
         try:
             grid = [float(p) for p in frontier.split(",") if p.strip()] if frontier else []
@@ -185,7 +184,7 @@ def _replan_command(family: Family) -> Callable[..., None]:
         inst = load_instance(family, instance, None)
         try:
             plan = family.load_plan(plan_dir)
-            checked = load_changes(changes, family.replan_events, int(inst.horizon), family.time_word)
+            checked = family.read_changes(changes, inst)
         except InputErrors as exc:
             raise input_error(exc) from None
         try:

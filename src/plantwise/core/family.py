@@ -129,10 +129,24 @@ class Family:
     replan: Callable[..., Any] | None = None  # (instance, plan, changes, options) -> core.replan.Replanned
     replan_events: Mapping[str, Any] = field(default_factory=dict)  # kind -> core.replan.EventKind
     time_word: str = "period"  # the unit of `now` and of the events' times
+    replan_horizon: Callable[[Any], int] | None = None  # the horizon in time_word units (default: inst.horizon)
 
     @property
     def native(self) -> str:
         return self.native_format or self.name
+
+    def read_changes(self, changes: Any, instance: Any, source: str = "changes.yaml") -> Any:
+        """``changes`` (a :class:`plantwise.core.replan.Changes`, a path to a ``changes.yaml`` or
+        its parsed mapping) checked against this family's events and ``instance``'s horizon
+        (in ``time_word`` units); defects raise ``InputErrors`` naming the event and field."""
+        from plantwise.core.replan import Changes, check_changes, load_changes
+
+        if isinstance(changes, Changes):
+            return changes
+        horizon = int(self.replan_horizon(instance) if self.replan_horizon else instance.horizon)
+        if isinstance(changes, str | Path):
+            return load_changes(changes, self.replan_events, horizon, self.time_word)
+        return check_changes(changes, self.replan_events, horizon, source, self.time_word)
 
     def method(self, name: str) -> Method:
         if name not in self.methods:
@@ -254,6 +268,10 @@ class FamilyAPI:
         solve(instance, method=None, **kw) -> Solution  (plantwise.core.pipeline.solve)
         verify(instance, plan_dir)        -> PlanCheck  (plantwise.core.pipeline.verify_folder)
         report(instance, plan, folder)    -> Path       (report.html)
+        replan(instance, plan, changes, **kw) -> Solution (plantwise.core.pipeline.replan)
+
+    ``changes`` of ``replan`` is a :class:`plantwise.core.replan.Changes`, a path to a
+    ``changes.yaml`` or its parsed mapping (checked against the instance's horizon).
     """
 
     def __init__(self, family: Family) -> None:
@@ -282,3 +300,13 @@ class FamilyAPI:
     def report(self, instance: Any, plan: Any, folder: str | Path) -> Path:
         """Write ``report.html`` (and plotly.min.js once) for ``plan`` into ``folder``."""
         return self.family.write_report(instance, plan, Path(folder))
+
+    def replan(self, instance: Any, plan: Any, changes: Any, **kwargs: Any) -> Any:
+        """Re-plan ``plan`` of ``instance`` after ``changes``: history kept, the fence kept unless
+        infeasible, each change beyond it charged ``change_penalty`` (docs/replanning.md)."""
+        from plantwise.core.pipeline import replan
+
+        changes = self.family.read_changes(changes, instance)
+        if isinstance(plan, str | Path):
+            plan = self.family.load_plan(Path(plan))
+        return replan(self.family, instance, plan, changes, **kwargs)

@@ -13,6 +13,7 @@ from plantwise.core.family import FamilyAPI
 from plantwise.offload.family import FAMILY
 
 _api = FamilyAPI(FAMILY)
-load, generate, solve, verify, report = _api.load, _api.generate, _api.solve, _api.verify, _api.report
+load, generate, solve, verify, report, replan = (_api.load, _api.generate, _api.solve, _api.verify,
+                                                _api.report, _api.replan)
 
-__all__ = ["FAMILY", "generate", "load", "report", "solve", "verify"]
+__all__ = ["FAMILY", "generate", "load", "replan", "report", "solve", "verify"]

@@ -133,7 +133,6 @@ def submit_replan(session: Session, settings: WorkspaceSettings, parent: Run, ch
                   options: Mapping[str, Any], label: str = "") -> Run:
     """Queue the re-plan of ``parent``'s plan after ``changes`` (a parsed changes file, checked
     now: a defect is an ``InputErrors`` naming the event and the field)."""
-    from plantwise.core.replan import check_changes
     from plantwise.workspace.datasets import load_instance
 
     fam = get_family(parent.family)
@@ -144,7 +143,7 @@ def submit_replan(session: Session, settings: WorkspaceSettings, parent: Run, ch
         raise ValueError(f"run {parent.id} has no plan to re-plan ({parent.status})")
     dataset = session.get(Dataset, parent.dataset_id)
     inst = load_instance(settings, dataset)  # type: ignore[arg-type]
-    checked = check_changes(changes, fam.replan_events, int(inst.horizon), "changes", fam.time_word)
+    checked = fam.read_changes(changes, inst, "changes")
     checked_options = check_limits({k: v for k, v in options.items() if k in ("time_limit", "mip_gap")}, {})
     run = Run(id=new_id(), family=parent.family, dataset_id=parent.dataset_id, label=label[:200] or
               f"re-plan of {parent.label or parent.id[:8]}", method="replan", options=checked_options,

@@ -224,10 +224,9 @@ def _replan(fam: Any, inst: Any, run: Run, settings: WorkspaceSettings, opts: di
             progress: Any, main: bool) -> Any:
     """The re-plan of the parent run's plan after the run's changes (core.pipeline.replan)."""
     from plantwise.core.pipeline import replan
-    from plantwise.core.replan import check_changes
 
     old_plan = fam.load_plan(plan_dir(settings, str(run.parent_id)))
-    changes = check_changes(run.changes or {}, fam.replan_events, int(inst.horizon), "changes", fam.time_word)
+    changes = fam.read_changes(run.changes or {}, inst, "changes")
     return replan(fam, inst, old_plan, changes, time_limit=opts.get("time_limit", 60.0),
                   mip_gap=opts.get("mip_gap", 1e-4), threads=threads, progress=progress, handle_signals=main)
 
