@@ -33,7 +33,9 @@ class DecisionSpec:
     ``absent`` is the value a missing row stands for (production rows are written only when
     positive, so a missing row is a quantity of 0), ``None`` when absence is a difference.
     ``time`` names the column (a key or a value) that says when the decision takes effect;
-    re-planning keeps the decisions before ``now`` (:mod:`plantwise.core.replan`).
+    re-planning keeps the decisions before ``now`` (:mod:`plantwise.core.replan`);
+    ``time_scale`` is how many of the column's units make one unit of the family's
+    ``time_word`` (60 when the column is in minutes and ``now`` in hours).
     """
 
     table: str
@@ -43,6 +45,7 @@ class DecisionSpec:
     tolerance: float = 1e-6
     absent: Mapping[str, object] | None = None
     time: str | None = None
+    time_scale: float = 1.0
 
 
 def _read_table(plan: Path | Mapping[str, pd.DataFrame], table: str) -> pd.DataFrame | None:

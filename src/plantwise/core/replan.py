@@ -215,7 +215,7 @@ def history_changes(specs: Sequence[DecisionSpec], old: Mapping[str, pd.DataFram
         diff = diff_table(spec, old.get(spec.table), new.get(spec.table))
         times = [pd.to_numeric(diff[f"{spec.time}{s}"], errors="coerce") for s in ("_a", "_b")] \
             if f"{spec.time}_a" in diff.columns else [pd.to_numeric(diff[spec.time], errors="coerce")]
-        past = pd.concat(times, axis=1).min(axis=1) < now
+        past = pd.concat(times, axis=1).min(axis=1) / spec.time_scale < now
         if past.any():
             rows.append(diff[past.to_numpy()].assign(table=spec.table))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["table"])
