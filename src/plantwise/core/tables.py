@@ -102,7 +102,8 @@ class TableSpec:
 
     ``unknown_columns`` says what a header that is not one of ``columns`` is: an
     ``"error"`` (instance tables: a misspelt optional column would otherwise silently take
-    its default) or ``"ignore"``\\ d.
+    its default) or ``"ignore"``\\ d. An ``optional`` table may be absent (file or sheet): it
+    is then read as empty.
     """
 
     name: str
@@ -110,6 +111,7 @@ class TableSpec:
     key: tuple[str, ...] = ()
     doc: str = ""
     unknown_columns: Literal["error", "ignore"] = "ignore"
+    optional: bool = False
 
     @property
     def filename(self) -> str:
@@ -503,10 +505,10 @@ def tables_from_frames(frames: Mapping[str, pd.DataFrame], specs: Sequence[Table
     tables: dict[str, Table] = {}
     errors: list[InputError] = []
     for spec in specs:
-        if spec.name not in frames:
+        if spec.name not in frames and not spec.optional:
             errors.append(InputError(spec.filename, None, None, "table missing"))
             continue
-        given = frames[spec.name]
+        given = frames[spec.name] if spec.name in frames else pd.DataFrame(columns=[c.name for c in spec.columns])
         columns = [_as_text(given.iloc[:, pos]) for pos in range(given.shape[1])]
 
         def has_values(pos: int, columns: list[pd.Series] = columns) -> bool:
@@ -541,6 +543,11 @@ def index_of(values: pd.Series, ids: list[str]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- loading
+def _empty_raw(spec: TableSpec, source: str) -> _Raw:
+    """An absent optional table: its header and no rows."""
+    return _Raw(source, [c.name for c in spec.columns], 1, [], [])
+
+
 def read_tables(path: str | Path, specs: Sequence[TableSpec]) -> tuple[dict[str, Table], list[InputError]]:
     """Read and type every table of ``specs`` from a CSV folder or an Excel workbook,
     collecting every defect of every table instead of raising.
@@ -560,6 +567,9 @@ def read_tables(path: str | Path, specs: Sequence[TableSpec]) -> tuple[dict[str,
                     if path.is_dir() else None
                 if match is not None:
                     file = match
+                elif spec.optional:
+                    raws.append((spec, _empty_raw(spec, spec.filename)))
+                    continue
                 else:
                     errors.append(InputError(spec.filename, None, None, f"file missing in {path}"))
                     continue
@@ -572,6 +582,9 @@ def read_tables(path: str | Path, specs: Sequence[TableSpec]) -> tuple[dict[str,
             for spec in specs:
                 source = f"{path.name}[{spec.name}]"
                 sheet = book.sheet(spec.name)
+                if sheet is None and spec.optional:
+                    raws.append((spec, _empty_raw(spec, source)))
+                    continue
                 if sheet is None:
                     errors.append(book.missing(spec.name, source))
                     continue
@@ -868,6 +881,8 @@ def describe_schema(specs: Sequence[TableSpec], scalar_specs: Sequence[ScalarSpe
         about = []
         if spec.doc:
             about.append(spec.doc[0].upper() + spec.doc[1:] + ".")
+        if spec.optional:
+            about.append("Optional: an absent file is an empty table.")
         if len(spec.key) == 1:
             about.append(f"Key: `{spec.key[0]}` (unique).")
         elif spec.key:

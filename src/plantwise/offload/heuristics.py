@@ -57,26 +57,29 @@ class PartsSimulator:
         self.consumption = np.zeros((J, N, T), dtype=np.int64)
         self.inflow = np.zeros((J, N, T), dtype=np.int64)
         self.outflow = np.zeros((J, N, T), dtype=np.int64)
+        self.limit = inst.purchase_limit_by_period()  # [J, N, T]
+        self.adjustment = inst.adjustment_by_period()  # [J, N, T]
 
     def simulate(self, j: int, consumption: np.ndarray, inflow: np.ndarray, outflow: np.ndarray) -> _SiteParts:
         inst = self.inst
         b = inst.initial_stock[j].astype(np.int64).copy()
         s, S = inst.reorder_point[j], inst.order_up_to[j]
-        limit, cap = inst.purchase_limit[j], inst.storage_capacity[j]
+        limits, adjust, cap = self.limit[j], self.adjustment[j], inst.storage_capacity[j]
         N, T = consumption.shape
         buy = np.zeros((N, T), dtype=np.int64)
         stock = np.zeros((N, T), dtype=np.int64)
         ok = True
         for t in range(T):
+            limit = limits[:, t]
             if self.mode == "sS":
                 purchase = np.where(b < s, S - b, 0)
                 ok &= bool((purchase <= limit).all())
             else:
-                need = consumption[:, t] + outflow[:, t] - b - inflow[:, t]
+                need = consumption[:, t] + outflow[:, t] - b - inflow[:, t] - np.minimum(adjust[:, t], 0)
                 purchase = np.clip(need, 0, limit)
             pre = b + purchase
             ok &= bool((outflow[:, t] <= pre).all())
-            b = pre + inflow[:, t] - outflow[:, t] - consumption[:, t]
+            b = pre + inflow[:, t] - outflow[:, t] - consumption[:, t] + adjust[:, t]
             buy[:, t], stock[:, t] = purchase, b
         ok &= bool((stock >= 0).all() and (stock <= cap[:, None]).all())
         return _SiteParts(buy, stock, ok)
@@ -106,6 +109,8 @@ def construct(
     sequence = np.lexsort((inst.due, urgency))
     cost = np.where(allowed, inst.processing_cost + inst.shipping_cost, np.inf)
     busy = np.zeros((J, T), dtype=np.int64)
+    stations = inst.stations_by_period()  # [J, T]
+    lane_open = inst.lane_open_by_period()  # [J, J, T]
     type_busy = np.zeros((J, V, T), dtype=np.int64)
     sim = PartsSimulator(inst, mode)
     site_of = np.full(I, -1)
@@ -114,7 +119,7 @@ def construct(
 
     def free_starts(i: int, j: int) -> np.ndarray:
         pt, v = int(inst.processing_time[i, j]), inst.order_type[i]
-        full = (busy[j] >= inst.stations[j]) | (type_busy[j, v] >= inst.type_capacity[j, v])
+        full = (busy[j] >= stations[j]) | (type_busy[j, v] >= inst.type_capacity[j, v])
         blocked = sliding_window_view(full, pt).any(axis=1)[: last[i, j]]
         return np.flatnonzero(~blocked) + 1
 
@@ -145,7 +150,7 @@ def construct(
                 if not inst.lane[k, j]:
                     continue
                 depart = t + 1 - int(inst.transshipment_time[k, j])
-                if depart < 1:
+                if depart < 1 or not lane_open[k, j, depart - 1]:
                     continue
                 out = sim.outflow[k].copy()
                 out[n, depart - 1] += qty

@@ -123,6 +123,55 @@ SPECS: tuple[TableSpec, ...] = (
         unknown_columns="error",
     ),
 )
+# what changes over time (re-planning's disruptions, or a planner's known calendar): optional
+# tables, written only when they have rows
+DISRUPTION_SPECS: tuple[TableSpec, ...] = (
+    TableSpec(
+        "site_downtime",
+        (
+            Column("site", "str", unit="id", doc="a site of sites.csv"),
+            Column("period", "int", 1, unit="period", doc="a period 1..T"),
+            Column("stations_lost", "int", 0, unit="stations", doc="stations out of use in the period, at most L_j"),
+        ),
+        key=("site", "period"), doc="stations out of use by period (absent = all stations work)",
+        unknown_columns="error", optional=True,
+    ),
+    TableSpec(
+        "purchase_limits",
+        (
+            Column("site", "str", unit="id", doc="a site of sites.csv"),
+            Column("part", "str", unit="id", doc="a part of parts.csv"),
+            Column("period", "int", 1, unit="period", doc="a period 1..T"),
+            Column("purchase_limit", "int", 0, unit="units/period",
+                   doc="most that can be bought in this period (replaces site_parts' purchase_limit)"),
+        ),
+        key=("site", "part", "period"), doc="purchase limits by period (absent = site_parts' limit)",
+        unknown_columns="error", optional=True,
+    ),
+    TableSpec(
+        "lane_closures",
+        (
+            Column("from_site", "str", unit="id", doc="shipping site of a lane of lanes.csv"),
+            Column("to_site", "str", unit="id", doc="receiving site of that lane"),
+            Column("period", "int", 1, unit="period", doc="a period 1..T in which nothing departs on the lane"),
+        ),
+        key=("from_site", "to_site", "period"), doc="lane-periods in which nothing may depart",
+        unknown_columns="error", optional=True,
+    ),
+    TableSpec(
+        "stock_adjustments",
+        (
+            Column("site", "str", unit="id", doc="a site of sites.csv"),
+            Column("part", "str", unit="id", doc="a part of parts.csv"),
+            Column("period", "int", 1, unit="period", doc="a period 1..T"),
+            Column("quantity", "int", None, unit="units",
+                   doc="added to the end-of-period stock (negative: a loss), e.g. a stock count"),
+        ),
+        key=("site", "part", "period"), doc="stock corrections (absent = none)",
+        unknown_columns="error", optional=True,
+    ),
+)
+SPECS = SPECS + DISRUPTION_SPECS
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 
 SCALAR_SPECS: tuple[ScalarSpec, ...] = (
@@ -172,6 +221,34 @@ class OffloadInstance:
     transshipment_time: np.ndarray  # [J, J]
     lane_fixed_cost: np.ndarray  # [J, J]
     name: str = "offload"
+    # what changes over time (DISRUPTION_SPECS); None = nothing does
+    stations_lost: np.ndarray | None = None  # [J, T]
+    period_purchase_limit: np.ndarray | None = None  # [J, N, T]; -1 = site_parts' limit
+    lane_closed: np.ndarray | None = None  # [J, J, T] bool: nothing departs
+    stock_adjustment: np.ndarray | None = None  # [J, N, T]: added to the end-of-period stock
+
+    def stations_by_period(self) -> np.ndarray:
+        """L_jt = L_j - stations lost in period t, ``[J, T]``."""
+        base = np.repeat(self.stations[:, None], self.horizon, axis=1)
+        return base if self.stations_lost is None else base - self.stations_lost
+
+    def purchase_limit_by_period(self) -> np.ndarray:
+        """The purchase limit of site j, part n in period t, ``[J, N, T]``."""
+        base = np.repeat(self.purchase_limit[:, :, None], self.horizon, axis=2)
+        if self.period_purchase_limit is None:
+            return base
+        return np.where(self.period_purchase_limit >= 0, self.period_purchase_limit, base)
+
+    def lane_open_by_period(self) -> np.ndarray:
+        """``[J, J, T]`` bool: lane (j, k) exists and parts may depart on it in period t."""
+        base = np.repeat(self.lane[:, :, None], self.horizon, axis=2)
+        return base if self.lane_closed is None else base & ~self.lane_closed
+
+    def adjustment_by_period(self) -> np.ndarray:
+        """a_jnt, added to the end-of-period stock, ``[J, N, T]``."""
+        if self.stock_adjustment is None:
+            return np.zeros((self.num_sites, self.num_parts, self.horizon), dtype=np.int64)
+        return self.stock_adjustment
 
     @property
     def num_orders(self) -> int:
@@ -255,7 +332,29 @@ class OffloadInstance:
                  "transshipment_time": self.transshipment_time[lf, lt],
                  "fixed_cost": self.lane_fixed_cost[lf, lt]}
             ),
+            **self._disruption_frames(),
         }
+
+    def _disruption_frames(self) -> dict[str, pd.DataFrame]:
+        """The tables of :data:`DISRUPTION_SPECS` that have rows."""
+        sites, parts = np.array(self.sites, dtype=object), np.array(self.parts, dtype=object)
+        out: dict[str, pd.DataFrame] = {}
+        if self.stations_lost is not None and self.stations_lost.any():
+            j, t = np.nonzero(self.stations_lost)
+            out["site_downtime"] = pd.DataFrame({"site": sites[j], "period": t + 1,
+                                                 "stations_lost": self.stations_lost[j, t]})
+        if self.period_purchase_limit is not None and (self.period_purchase_limit >= 0).any():
+            j, n, t = np.nonzero(self.period_purchase_limit >= 0)
+            out["purchase_limits"] = pd.DataFrame({"site": sites[j], "part": parts[n], "period": t + 1,
+                                                   "purchase_limit": self.period_purchase_limit[j, n, t]})
+        if self.lane_closed is not None and self.lane_closed.any():
+            j, k, t = np.nonzero(self.lane_closed)
+            out["lane_closures"] = pd.DataFrame({"from_site": sites[j], "to_site": sites[k], "period": t + 1})
+        if self.stock_adjustment is not None and self.stock_adjustment.any():
+            j, n, t = np.nonzero(self.stock_adjustment)
+            out["stock_adjustments"] = pd.DataFrame({"site": sites[j], "part": parts[n], "period": t + 1,
+                                                     "quantity": self.stock_adjustment[j, n, t]})
+        return out
 
     def save(self, path: str | Path) -> None:
         """Write the instance as a folder of CSVs + ``instance.yaml`` (or an ``.xlsx``)."""
@@ -396,6 +495,8 @@ def from_tables(
     lane_fixed_cost[lf, lt] = fl["fixed_cost"].to_numpy()
 
     assert isinstance(horizon, int)
+    disruptions = _disruptions(tables, sites, parts, horizon, stations, lane, err)
+    err.raise_if_any()
     inst = OffloadInstance(
         sites=sites, parts=parts, product_types=types, orders=orders, horizon=horizon,
         replenishment=replenishment, stations=stations, type_capacity=type_capacity,
@@ -411,6 +512,7 @@ def from_tables(
         processing_cost=order_site("processing_cost", float),
         shipping_cost=order_site("shipping_cost", float),
         lane=lane, transshipment_time=transshipment_time, lane_fixed_cost=lane_fixed_cost, name=name,
+        **disruptions,
     )
 
     # orders that cannot be made in time anywhere / not at their initial site
@@ -434,3 +536,58 @@ def from_tables(
         )
     err.raise_if_any()
     return inst
+
+
+def _disruptions(tables: Mapping[str, Table], sites: list[str], parts: list[str], horizon: int,
+                 stations: np.ndarray, lane: np.ndarray, err: ErrorCollector) -> dict[str, np.ndarray | None]:
+    """The arrays of :data:`DISRUPTION_SPECS` (None for an empty table), every defect named by
+    file, row and column: unknown ids, periods outside 1..T, more stations lost than the site
+    has, a closure of a lane that does not exist."""
+    J, N, T = len(sites), len(parts), horizon
+    out: dict[str, np.ndarray | None] = {"stations_lost": None, "period_purchase_limit": None,
+                                         "lane_closed": None, "stock_adjustment": None}
+    present = {name: tables[name] for name in ("site_downtime", "purchase_limits", "lane_closures",
+                                               "stock_adjustments") if name in tables and len(tables[name].frame)}
+    before = len(err.errors)
+    for table in present.values():
+        for column in ("site", "from_site", "to_site"):
+            if column in table.frame:
+                err.extend(check_references(table, column, sites, "site"))
+        if "part" in table.frame:
+            err.extend(check_references(table, "part", parts, "part"))
+        for idx in np.flatnonzero((table.frame["period"] > T).to_numpy()):
+            err.errors.append(table.error(int(idx), "period", f"period {table.frame['period'].iloc[idx]} is beyond "
+                                                              f"the horizon T = {T}"))
+    if len(err.errors) > before:
+        return out
+    if "site_downtime" in present:
+        t = present["site_downtime"]
+        j, period = index_of(t.frame["site"], sites), t.frame["period"].to_numpy(np.int64)
+        lost = t.frame["stations_lost"].to_numpy(np.int64)
+        for idx in np.flatnonzero(lost > stations[j]):
+            err.errors.append(t.error(int(idx), "stations_lost", f"{lost[idx]} stations lost, but site "
+                                                                 f"'{sites[j[idx]]}' has {stations[j[idx]]}"))
+        arr = np.zeros((J, T), dtype=np.int64)
+        arr[j, period - 1] = lost
+        out["stations_lost"] = arr
+    if "purchase_limits" in present:
+        t = present["purchase_limits"]
+        arr = np.full((J, N, T), -1, dtype=np.int64)
+        arr[index_of(t.frame["site"], sites), index_of(t.frame["part"], parts), t.frame["period"].to_numpy(np.int64)
+            - 1] = t.frame["purchase_limit"].to_numpy(np.int64)
+        out["period_purchase_limit"] = arr
+    if "lane_closures" in present:
+        t = present["lane_closures"]
+        j, k = index_of(t.frame["from_site"], sites), index_of(t.frame["to_site"], sites)
+        for idx in np.flatnonzero(~lane[j, k]):
+            err.errors.append(t.error(int(idx), "to_site", f"no lane {sites[j[idx]]} -> {sites[k[idx]]} in lanes.csv"))
+        arr = np.zeros((J, J, T), dtype=bool)
+        arr[j, k, t.frame["period"].to_numpy(np.int64) - 1] = True
+        out["lane_closed"] = arr
+    if "stock_adjustments" in present:
+        t = present["stock_adjustments"]
+        arr = np.zeros((J, N, T), dtype=np.int64)
+        arr[index_of(t.frame["site"], sites), index_of(t.frame["part"], parts), t.frame["period"].to_numpy(np.int64)
+            - 1] = t.frame["quantity"].to_numpy(np.int64)
+        out["stock_adjustment"] = arr
+    return out

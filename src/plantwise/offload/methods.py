@@ -222,7 +222,7 @@ def direct_causes(inst: OffloadInstance) -> Diagnosis:
     * an order with no (site, start) that meets its due date at a site with a station and
       capacity for its product type (``last_start`` and ``type_capacity``);
     * a part that the orders need more of, in all, than the sites can ever have:
-      ``sum_i r_in > sum_j (initial_stock_jn + purchase_limit_jn * T)``; the orders that need
+      ``sum_i r_in > sum_j (initial_stock_jn + sum_t (purchase_limit_jnt + a_jnt))``; the orders that need
       it are named.
     """
     diag = Diagnosis()
@@ -231,7 +231,8 @@ def direct_causes(inst: OffloadInstance) -> Diagnosis:
         inst.type_capacity[:, inst.order_type].T > 0)
     diag.unplaced_orders = [inst.orders[i] for i in np.flatnonzero(~can.any(axis=1))]
     need = inst.parts_required.sum(axis=0)
-    most = (inst.initial_stock + inst.purchase_limit * inst.horizon).sum(axis=0)
+    most = (inst.initial_stock + inst.purchase_limit_by_period().sum(axis=2)
+            + inst.adjustment_by_period().sum(axis=2)).sum(axis=0)
     for n in np.flatnonzero(need > most):
         users = [inst.orders[i] for i in np.flatnonzero(inst.parts_required[:, n] > 0)]
         diag.shortages.append({"site": "all sites", "part": inst.parts[n], "quantity": round(float(need[n] - most[n])),

@@ -6,20 +6,21 @@ l = (j -> k) with transshipment time TT_l and fixed cost TC_l.
 Variables
   x[i,j,s] in {0,1}   order i starts at site j in period s, only for s in its window
                       1 <= s <= due_i - PT_ij - ST_ij + 1 (and s + PT_ij - 1 <= T)
-  y[j,n,t] in Z+      parts purchased (<= purchase limit)
+  y[j,n,t] in Z+      parts purchased (<= the purchase limit of period t)
   b[j,n,t] in Z+      end-of-period stock (<= storage capacity c_jn)
   q[l,n,t] in Z+      parts shipped on lane l in period t, arriving in t + TT_l <= T
-  z[l,t]   in {0,1}   lane l ships anything in period t
+  z[l,t]   in {0,1}   lane l ships anything in period t (0 where lane_closures closes it)
   r[j,n,t] in {0,1}   (sS mode) stock fell below s in t-1, so order up to S in t
 
 Objective  sum x (PC_ij + SC_ij) + sum y MC_n + sum b h_n + sum z TC_l
 
 Constraints
   assign     sum_{j,s} x[i,j,s] = 1                                         for all i
-  station    sum_{i, s <= t <= s+PT_ij-1} x[i,j,s] <= L_j                    for all j,t
+  station    sum_{i, s <= t <= s+PT_ij-1} x[i,j,s] <= L_jt (L_j less stations lost in t)
   type       same sum over orders of type v <= C_jv  (only where C_jv < L_j) for all j,v,t
   balance    b[t] = b[t-1] + y[t] + sum_{l into j} q[l,n,t-TT_l]
-                    - sum_{l out of j} q[l,n,t] - sum_i P_in x[i,j,t],  b[0] = initial stock
+                    - sum_{l out of j} q[l,n,t] - sum_i P_in x[i,j,t] + a[j,n,t],
+             b[0] = initial stock, a = stock corrections (stock_adjustments.csv; 0 by default)
   forward    sum_{l out of j} q[l,n,t] <= b[t-1] + y[t]   (no cross-docking: parts that
              arrive in a period are used or stored; they leave again from the next one)
   lane       q[l,n,t] <= U[l,n,t] z[l,t] with the per-lane, per-part, per-period bound
@@ -175,7 +176,8 @@ class OffloadModel:
         chosen = np.flatnonzero(vec[self.x] > 0.5)
         np.add.at(cons, (self.cand.site[chosen], slice(None), self.cand.start[chosen] - 1),
                   inst.parts_required[self.cand.order[chosen]])
-        stock = inst.initial_stock[:, :, None] + np.cumsum(y + inflow - outflow - cons, axis=2)
+        stock = inst.initial_stock[:, :, None] + np.cumsum(y + inflow - outflow - cons + inst.adjustment_by_period(),
+                                                           axis=2)
         vec[self.b] = stock
         if self.r is not None:
             prev = np.concatenate([inst.initial_stock[:, :, None], stock[:, :, :-1]], axis=2)
@@ -248,7 +250,8 @@ def build_model(
     buy_max = inst.purchase_limit.astype(float)
     if mode == "sS":
         buy_max = np.minimum(buy_max, inst.order_up_to)
-    y = lm.add_vars("y", J * N * T, 0, np.repeat(buy_max.ravel(), T),
+    buy_by_period = np.minimum(inst.purchase_limit_by_period().astype(float), buy_max[:, :, None])  # [J, N, T]
+    y = lm.add_vars("y", J * N * T, 0, buy_by_period.ravel(),
                     np.tile(np.repeat(inst.unit_cost, T), J), integer=True).reshape(J, N, T)
     b = lm.add_vars("b", J * N * T, 0, np.repeat(inst.storage_capacity.ravel(), T),
                     np.tile(np.repeat(inst.holding_cost, T), J), integer=True).reshape(J, N, T)
@@ -259,8 +262,9 @@ def build_model(
     periods_per_lane = np.maximum(T - tt_lane, 0)  # departures 1..T-TT
     z_lane = np.repeat(np.arange(L), periods_per_lane)
     z_period = _expand(np.ones(L, dtype=np.int64), periods_per_lane)[1]
-    z = lm.add_vars("z", z_lane.size, 0, 1, inst.lane_fixed_cost[lane_from[z_lane], lane_to[z_lane]],
-                    integer=True)
+    z_open = inst.lane_open_by_period()[lane_from[z_lane], lane_to[z_lane], z_period - 1]
+    z = lm.add_vars("z", z_lane.size, 0, z_open.astype(float),
+                    inst.lane_fixed_cost[lane_from[z_lane], lane_to[z_lane]], integer=True)
     # shipments: one per (lane-period, part)
     q_zidx = np.repeat(np.arange(z_lane.size), N)
     q_lane, q_period = z_lane[q_zidx], z_period[q_zidx]
@@ -269,7 +273,7 @@ def build_model(
     src, dst = lane_from[q_lane], lane_to[q_lane]
     arrive = q_period + tt_lane[q_lane]
     upper = np.minimum(
-        inst.storage_capacity[src, q_part] + buy_max[src, q_part],
+        inst.storage_capacity[src, q_part] + buy_by_period[src, q_part, q_period - 1],
         inst.storage_capacity[dst, q_part] + consmax[dst, q_part, arrive - 1],
     )
     q = lm.add_vars("q", q_lane.size, 0, upper, 0.0, integer=True)
@@ -281,7 +285,7 @@ def build_model(
     owner, period = _expand(cand.start, inst.processing_time[cand.order, cand.site])
     site_of = cand.site[owner]
     lm.add_rows("station", J * T, site_of * T + period - 1, x[owner], 1.0, -np.inf,
-                np.repeat(inst.stations.astype(float), T))
+                inst.stations_by_period().astype(float).ravel())
     vtype = inst.order_type[cand.order[owner]]
     binding = inst.type_capacity < inst.stations[:, None]
     keep = binding[site_of, vtype]
@@ -303,7 +307,9 @@ def build_model(
             req[ck, cn].astype(float)]
     rows[3] = row(dst, q_part, arrive)
     rhs = np.where(gt == 1, inst.initial_stock[gj, gn], 0).astype(float)
-    lm.add_rows("balance", J * N * T, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), rhs, rhs)
+    balance_rhs = rhs + inst.adjustment_by_period()[gj, gn, gt - 1]  # a stock correction enters its period
+    lm.add_rows("balance", J * N * T, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+                balance_rhs, balance_rhs)
 
     # ---- forward: departures - b[t-1] - y[t] <= b0 [t=1]
     lm.add_rows(

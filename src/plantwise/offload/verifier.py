@@ -6,14 +6,16 @@ is the cost. Families named in violations:
 
 ``assignment``  every order exactly once, at a known site where it may be made
 ``due date``    start >= 1 and start + PT + ST - 1 <= due period
-``station``     orders in process at a site <= its stations, every period
+``station``     orders in process at a site <= its working stations (less site_downtime), every period
 ``capacity``    in-process orders of a product type <= C_jv, every period
-``parts balance`` stock = previous + purchases + arrivals - departures - consumption >= 0
+``parts balance`` stock = previous + purchases + arrivals - departures - consumption
+                (+ stock_adjustments) >= 0
 ``storage``     stock <= storage capacity
-``purchase``    purchases are non-negative integers within the purchase limit
+``purchase``    purchases are non-negative integers within the purchase limit (of the period)
 ``replenishment`` (sS mode) buy S - stock exactly when the previous stock is below s
 ``lane``        shipments use an existing lane between different sites, arrive after its
-                transshipment time within the horizon, and leave from stock on hand
+                transshipment time within the horizon, leave from stock on hand, and
+                do not depart in a closed lane-period (lane_closures)
 ``cost``        the plan's reported objective equals the recomputed cost
 """
 
@@ -120,9 +122,10 @@ def verify(
     np.add.at(type_occ, (jv, inst.order_type[iv], sv - 1 + ptv), -1)
     occupancy = np.cumsum(occupancy, axis=1)[:, :T]
     type_occ = np.cumsum(type_occ, axis=2)[:, :, :T]
-    for j, t in np.argwhere(occupancy > inst.stations[:, None])[:20]:
+    stations = inst.stations_by_period()
+    for j, t in np.argwhere(occupancy > stations)[:20]:
         out.add("station", f"site {inst.sites[j]} period {t + 1}: {occupancy[j, t]} orders in process, "
-                           f"{inst.stations[j]} stations")
+                           f"{stations[j, t]} stations" + (" working" if stations[j, t] < inst.stations[j] else ""))
     for j, v, t in np.argwhere(type_occ > inst.type_capacity[:, :, None])[:20]:
         out.add("capacity", f"site {inst.sites[j]} type {inst.product_types[v]} period {t + 1}: "
                             f"{type_occ[j, v, t]} in process, capacity {inst.type_capacity[j, v]}")
@@ -138,9 +141,10 @@ def verify(
         out.add("purchase", "negative purchase quantities")
     np.add.at(buy, (pj[ok].to_numpy(np.int64), pn[ok].to_numpy(np.int64), p["period"][ok].to_numpy() - 1),
               p["quantity"][ok].to_numpy())
-    for j, n, t in np.argwhere(buy > inst.purchase_limit[:, :, None])[:20]:
+    limit = inst.purchase_limit_by_period()
+    for j, n, t in np.argwhere(buy > limit)[:20]:
         out.add("purchase", f"site {inst.sites[j]} part {inst.parts[n]} period {t + 1}: bought {buy[j, n, t]}, "
-                            f"limit {inst.purchase_limit[j, n]}")
+                            f"limit {limit[j, n, t]}")
 
     # ---------------------------------------------------------------- shipments
     inflow = np.zeros((J, N, T), dtype=np.int64)
@@ -157,13 +161,16 @@ def verify(
     wrong_time = arrive != depart + inst.transshipment_time[fj, tj]
     outside = (depart < 1) | (arrive > T)
     negative = qty < 0
+    closed = ~outside & ~no_lane & ~self_lane & (qty > 0)
+    closed[closed] = ~inst.lane_open_by_period()[fj[closed], tj[closed], depart[closed] - 1]
     for mask, what in ((self_lane, "ships from a site to itself"), (no_lane, "uses no lane of lanes.csv"),
+                       (closed, "departs in a period in which its lane is closed (lane_closures.csv)"),
                        (wrong_time, "arrival period is not departure + transshipment time"),
                        (outside, "departs before period 1 or arrives after the horizon"),
                        (negative, "negative quantity")):
         for idx in np.flatnonzero(mask)[:10]:
             out.add("lane", f"transshipments.csv row {idx + 2}: {what}")
-    good = ~(self_lane | no_lane | wrong_time | outside | negative)
+    good = ~(self_lane | no_lane | wrong_time | outside | negative | closed)
     np.add.at(outflow, (fj[good], sn[good], depart[good] - 1), qty[good])
     np.add.at(inflow, (tj[good], sn[good], arrive[good] - 1), qty[good])
     used = pd.unique(pd.Series(list(zip(fj[good & (qty > 0)], tj[good & (qty > 0)], depart[good & (qty > 0)],
@@ -173,7 +180,8 @@ def verify(
     # ---------------------------------------------------------------- parts balance, storage, forward
     consumption = np.zeros((J, N, T), dtype=np.int64)
     np.add.at(consumption, (jv, slice(None), sv - 1), inst.parts_required[iv])
-    stock = inst.initial_stock[:, :, None] + np.cumsum(buy + inflow - outflow - consumption, axis=2)
+    stock = inst.initial_stock[:, :, None] + np.cumsum(buy + inflow - outflow - consumption
+                                                       + inst.adjustment_by_period(), axis=2)
     out.stock = stock
     for j, n, t in np.argwhere(stock < 0)[:20]:
         out.add("parts balance", f"site {inst.sites[j]} part {inst.parts[n]} period {t + 1}: stock {stock[j, n, t]}")
