@@ -197,3 +197,120 @@ def test_frontier_and_cold_comparison(solved: tuple[Any, Any], tmp_path: Path) -
     summary = yaml.safe_load((tmp_path / "new" / "summary.json").read_text())
     assert summary["kpis"]["cold_cost"] == pytest.approx(table["cost"].iloc[0])
     assert (tmp_path / "new" / "frontier.html").is_file()
+
+
+def test_a_site_down_under_a_frozen_order_moves_only_it_and_names_it(solved: tuple[Any, Any]) -> None:
+    """Acceptance 2: the site goes down under a frozen order; that order moves (named with the
+    site_down reason); every other history and fence decision stays; the changed instance
+    carries the downtime and the old plan fails against it."""
+    inst, plan = solved
+    old = _starts(plan)
+    now, freeze = 4, 7
+    frozen = sorted((o for o, (_, t) in old.items() if now <= t < freeze), key=lambda o: old[o][1])
+    sidx = {s: k for k, s in enumerate(inst.sites)}
+    oidx = {o: k for k, o in enumerate(inst.orders)}
+    history = {o for o, (_, t) in old.items() if t < now}
+    for victim in frozen:
+        site, start = old[victim]
+        end = start + int(inst.processing_time[oidx[victim], sidx[site]]) - 1
+        busy_by_history = any(old[o][0] == site and old[o][1] + inst.processing_time[oidx[o], sidx[site]] - 1 >= start
+                              for o in history)
+        if busy_by_history:
+            continue
+        event = {"kind": "site_down", "site": site, "from": start, "to": end}
+        sol = replan(FAM, inst, plan, _changes(inst, now=now, freeze_until=freeze, change_penalty=0,
+                                               events=[event]), time_limit=30, handle_signals=False)
+        assert sol.ok and sol.summary["verified"] is True
+        new = _starts(sol.plan)
+        named = {n["decision"].split(":")[0].removeprefix("order "): n["reason"]
+                 for n in sol.summary["details"]["replan"]["fence_changes"]}
+        assert victim in named and "site_down" in named[victim]
+        moved = {o for o, (st, t) in old.items() if t < freeze and new[o] != (st, t)}
+        assert moved == set(named) and victim in moved
+        assert all(new[o] == old[o] for o in history)
+        changed = sol.changed_instance
+        assert changed.stations_by_period()[sidx[site], start - 1] == 0
+        assert not FAM.verify(changed, plan).ok  # the old plan no longer fits: the station check says so
+        return
+    pytest.fail("no frozen order free of history overlap in this instance")
+
+
+def test_disruptions_become_instance_data_and_round_trip(solved: tuple[Any, Any], tmp_path: Path) -> None:
+    inst, plan = solved
+    changes = _changes(inst, now=4, freeze_until=4, change_penalty=0, events=[
+        {"kind": "part_short", "site": "A", "part": "P3", "from": 8, "to": 12, "limit": 1},
+        {"kind": "lane_closed", "from_site": "B", "to_site": "A", "from": 7, "to": 12},
+        {"kind": "stock_actual", "site": "A", "part": "P1", "quantity": 2},
+    ])
+    sol = replan(FAM, inst, plan, changes, time_limit=30, handle_signals=False)
+    assert sol.ok
+    changed = sol.changed_instance
+    a, p3 = changed.sites.index("A"), changed.parts.index("P3")
+    b, p1 = changed.sites.index("B"), changed.parts.index("P1")
+    assert (changed.purchase_limit_by_period()[a, p3, 7:12] <= 1).all()
+    assert not changed.lane_open_by_period()[b, a, 6:12].any() and changed.lane_open_by_period()[b, a, 5]
+    from plantwise.offload.verifier import verify
+
+    stock = verify(changed, sol.plan).stock
+    assert stock[a, p1, 2] == 2  # the count at the start of period 4 is the stock at the end of period 3
+    purchases = sol.plan.purchases
+    short = purchases[(purchases["site"] == "A") & (purchases["part"] == "P3") & purchases["period"].between(8, 12)]
+    assert (short["quantity"] <= 1).all()
+    moves = sol.plan.shipments
+    assert moves[(moves["from_site"] == "B") & (moves["to_site"] == "A") & moves["period"].between(7, 12)].empty
+    changed.save(tmp_path / "changed")
+    again = FAM.load(tmp_path / "changed")
+    assert again.checksum() == changed.checksum()
+    assert (tmp_path / "changed" / "lane_closures.csv").is_file()
+    assert not (tmp_path / "changed" / "site_downtime.csv").exists()  # written only when it has rows
+
+
+@pytest.mark.parametrize(("event", "words"), [
+    ({"kind": "site_down", "site": "Z", "from": 5, "to": 6}, ["event 1 (site_down)", "'site'", "unknown site Z"]),
+    ({"kind": "site_down", "site": "A", "from": 2, "to": 6}, ["'from'", "before now"]),
+    ({"kind": "site_down", "site": "A", "from": 6, "to": 5}, ["'to'", "before from"]),
+    ({"kind": "site_down", "site": "C", "from": 5, "to": 6, "stations": 9}, ["'stations'", "has 1 stations"]),
+    ({"kind": "part_short", "site": "A", "part": "P9", "from": 5, "to": 6, "limit": 0}, ["'part'", "unknown part"]),
+    ({"kind": "lane_closed", "from_site": "A", "to_site": "A", "from": 5, "to": 6}, ["'to_site'", "no lane"]),
+    ({"kind": "stock_actual", "site": "A", "part": "P1", "quantity": 10**6}, ["'quantity'", "storage capacity"]),
+    ({"kind": "stock_actual", "site": "A", "part": "P1", "quantity": -1}, ["'quantity'", "at least 0"]),
+])
+def test_bad_disruptions_are_named(solved: tuple[Any, Any], event: dict[str, Any], words: list[str]) -> None:
+    inst, plan = solved
+    with pytest.raises(InputErrors) as caught:
+        replan(FAM, inst, plan, FAM.read_changes({"now": 4, "events": [event]}, inst), time_limit=5,
+               handle_signals=False)
+    text = str(caught.value)
+    for w in words:
+        assert w in text, (w, text)
+
+
+def test_a_site_down_cannot_take_stations_from_orders_in_process(solved: tuple[Any, Any]) -> None:
+    inst, plan = solved
+    old = _starts(plan)
+    oidx = {o: k for k, o in enumerate(inst.orders)}
+    sidx = {s: k for k, s in enumerate(inst.sites)}
+    now = 4
+    running = [(o, s, t) for o, (s, t) in old.items()
+               if t < now <= t + inst.processing_time[oidx[o], sidx[s]] - 1]
+    assert running, "an order in process at now"
+    _, site, _ = running[0]
+    with pytest.raises(InputErrors, match="history"):
+        replan(FAM, inst, plan, FAM.read_changes({"now": now, "events": [
+            {"kind": "site_down", "site": site, "from": now, "to": now}]}, inst), time_limit=5, handle_signals=False)
+
+
+def test_disruption_tables_are_checked_by_file_row_and_column(solved: tuple[Any, Any], tmp_path: Path) -> None:
+    inst, _ = solved
+    inst.save(tmp_path / "inst")
+    (tmp_path / "inst" / "site_downtime.csv").write_text("site,period,stations_lost\nA,3,1\nC,4,5\nQ,2,1\n")
+    (tmp_path / "inst" / "lane_closures.csv").write_text("from_site,to_site,period\nA,B,99\n")
+    with pytest.raises(InputErrors) as caught:
+        FAM.load(tmp_path / "inst")
+    text = str(caught.value)
+    assert "site_downtime.csv" in text and "row 4" in text and "'site'" in text  # the unknown site Q
+    assert "lane_closures.csv" in text and "row 2" in text and "beyond the horizon" in text
+    (tmp_path / "inst" / "site_downtime.csv").write_text("site,period,stations_lost\nC,4,5\n")
+    (tmp_path / "inst" / "lane_closures.csv").write_text("from_site,to_site,period\nA,B,9\n")
+    with pytest.raises(InputErrors, match=r"row 2.*stations_lost.*has 1"):
+        FAM.load(tmp_path / "inst")

@@ -2,7 +2,22 @@
 
 Time is the period. The changed instance is the old one with the events applied:
 ``cancel_order`` (the order and its rows leave), ``due_date`` (a new due period),
-``new_order`` (a new order with the parts and site data of an existing one, ``like``).
+``new_order`` (a new order with the parts and site data of an existing one, ``like``),
+and the disruptions, written into the instance's optional tables (periods ``from..to``
+inclusive, none before ``now``):
+
+* ``site_down`` (site, from, to, stations): L_jt -= stations (all of them by default) —
+  ``site_downtime.csv``;
+* ``part_short`` (site, part, from, to, limit): the purchase limit of those periods —
+  ``purchase_limits.csv``;
+* ``lane_closed`` (from_site, to_site, from, to): nothing departs on the lane in those
+  periods — ``lane_closures.csv``;
+* ``stock_actual`` (site, part, quantity): the stock counted at the start of ``now``. The old
+  plan's stock at the end of ``now - 1`` (recomputed from the old instance and plan) is
+  corrected by ``a = quantity - planned`` in period ``now - 1`` (``stock_adjustments.csv``),
+  so the history stays as it was and the stock from ``now`` on starts from the count; at
+  ``now = 1`` the initial stock becomes the count.
+
 The re-plan is the offload MILP of the changed instance with
 
 * history: an order that started before ``now`` keeps its site and start (bounds), no
@@ -22,6 +37,7 @@ own objective and bound (with the rewards) are in the summary's details.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -33,6 +49,7 @@ from plantwise.core.family import MethodOutput
 from plantwise.core.options import SolveOptions
 from plantwise.core.replan import Changes, EventField, EventKind, Replanned
 from plantwise.core.result import SolveStatus
+from plantwise.core.summary import lookup
 from plantwise.offload.instance import OffloadInstance, from_frames, load
 from plantwise.offload.model import build_model
 from plantwise.offload.plan import OffloadPlan
@@ -53,7 +70,30 @@ EVENTS = {
          EventField("like", help="an existing order whose parts and site data it takes"),
          EventField("product_type", required=False), EventField("initial_site", required=False)),
         "a new order: its parts, eligible sites, times and costs those of the order `like`"),
+    "site_down": EventKind(
+        "site_down",
+        (EventField("site"), EventField("from", "int", time=True, help="first period down"),
+         EventField("to", "int", time=True, help="last period down (inclusive)"),
+         EventField("stations", "int", required=False, minimum=1, help="stations lost (default: all)")),
+        "stations of a site out of use in periods from..to"),
+    "part_short": EventKind(
+        "part_short",
+        (EventField("site"), EventField("part"), EventField("from", "int", time=True),
+         EventField("to", "int", time=True, help="last period (inclusive)"),
+         EventField("limit", "int", minimum=0, help="the purchase limit in those periods")),
+        "a part's purchase limit at a site drops in periods from..to"),
+    "lane_closed": EventKind(
+        "lane_closed",
+        (EventField("from_site"), EventField("to_site"), EventField("from", "int", time=True),
+         EventField("to", "int", time=True, help="last period (inclusive)")),
+        "nothing departs on the lane in periods from..to"),
+    "stock_actual": EventKind(
+        "stock_actual",
+        (EventField("site"), EventField("part"),
+         EventField("quantity", "int", minimum=0, help="the stock counted at the start of now")),
+        "the stock counted at the start of now replaces the planned stock"),
 }
+DISRUPTIONS = ("site_down", "part_short", "lane_closed", "stock_actual")
 
 
 def _fail(changes: Changes, k: int, event: dict[str, Any], column: str, message: str) -> InputError:
@@ -66,6 +106,8 @@ def apply_events(inst: OffloadInstance, plan: OffloadPlan, changes: Changes) -> 
     starts = dict(zip(plan.assignments["order"].astype(str), plan.assignments["start"].astype(int), strict=True))
     errors: list[InputError] = []
     for k, event in enumerate(changes.events, start=1):
+        if event["kind"] in DISRUPTIONS:
+            continue
         orders = set(frames["orders"]["order"].astype(str))
         order = str(event["order"])
         kind = event["kind"]
@@ -103,16 +145,101 @@ def apply_events(inst: OffloadInstance, plan: OffloadPlan, changes: Changes) -> 
     if errors:
         raise InputErrors(errors)
     try:
-        return from_frames(frames, inst.horizon, inst.replenishment, name=f"{inst.name}-replanned")
+        changed = from_frames(frames, inst.horizon, inst.replenishment, name=f"{inst.name}-replanned")
     except InputErrors as exc:  # a change that breaks a cross-table rule, said in the changes file's terms
         raise InputErrors([InputError(changes.source, None, None, f"after the events: {e}") for e in exc.errors]
                           ) from None
+    return _apply_disruptions(inst, plan, changed, changes)
+
+
+def _apply_disruptions(inst: OffloadInstance, plan: OffloadPlan, changed: OffloadInstance,
+                       changes: Changes) -> OffloadInstance:
+    """``changed`` with the disruption events written into its time-varying arrays."""
+    J, N, T = changed.num_sites, changed.num_parts, changed.horizon
+    sidx = {s: k for k, s in enumerate(changed.sites)}
+    pidx = {p: k for k, p in enumerate(changed.parts)}
+    lost = changed.stations_lost.copy() if changed.stations_lost is not None else np.zeros((J, T), np.int64)
+    limits = changed.period_purchase_limit.copy() if changed.period_purchase_limit is not None \
+        else np.full((J, N, T), -1, np.int64)
+    closed = changed.lane_closed.copy() if changed.lane_closed is not None else np.zeros((J, J, T), bool)
+    adjust = changed.adjustment_by_period().copy()
+    initial = changed.initial_stock.copy()
+    planned: np.ndarray | None = None
+    history: np.ndarray | None = None
+    errors: list[InputError] = []
+    for k, event in enumerate(changes.events, start=1):
+        kind = event["kind"]
+        if kind not in DISRUPTIONS:
+            continue
+        bad = [_fail(changes, k, event, c, f"unknown {what} {event[c]}") for c, what, ids in
+               (("site", "site", sidx), ("from_site", "site", sidx), ("to_site", "site", sidx),
+                ("part", "part", pidx)) if c in event and str(event[c]) not in ids]
+        if kind != "stock_actual":
+            first, last = int(event["from"]), int(event["to"])
+            if first < changes.now:
+                bad.append(_fail(changes, k, event, "from", f"period {first} is before now ({changes.now}): "
+                                                            "the past cannot change"))
+            if last < first:
+                bad.append(_fail(changes, k, event, "to", f"period {last} is before from ({first})"))
+        if bad:
+            errors += bad
+            continue
+        if kind == "site_down":
+            j = sidx[str(event["site"])]
+            n_lost = int(event.get("stations") or changed.stations[j])
+            window = slice(first - 1, last)
+            if (lost[j, window] + n_lost > changed.stations[j]).any():
+                errors.append(_fail(changes, k, event, "stations", f"site {event['site']} has "
+                                    f"{changed.stations[j]} stations; {n_lost} more cannot be lost"))
+                continue
+            if history is None:
+                history = _history_occupancy(changed, plan, changes.now)
+            busy = changed.stations[j] - lost[j, window] - n_lost < history[j, window]
+            if busy.any():
+                period = first + int(np.flatnonzero(busy)[0])
+                errors.append(_fail(changes, k, event, "stations", f"orders started before now are in process at "
+                                    f"site {event['site']} in period {period} on {int(history[j, period - 1])} "
+                                    "station(s): they are history, so those stations cannot be lost"))
+                continue
+            lost[j, window] += n_lost
+        elif kind == "part_short":
+            j, n = sidx[str(event["site"])], pidx[str(event["part"])]
+            current = changed.purchase_limit_by_period()[j, n, first - 1:last]
+            limits[j, n, first - 1:last] = np.minimum(current, int(event["limit"]))
+        elif kind == "lane_closed":
+            j, jj = sidx[str(event["from_site"])], sidx[str(event["to_site"])]
+            if not changed.lane[j, jj]:
+                errors.append(_fail(changes, k, event, "to_site", f"no lane {event['from_site']} -> "
+                                                                  f"{event['to_site']} in lanes.csv"))
+                continue
+            closed[j, jj, first - 1:last] = True
+        else:  # stock_actual
+            j, n = sidx[str(event["site"])], pidx[str(event["part"])]
+            quantity = int(event["quantity"])
+            if quantity > changed.storage_capacity[j, n]:
+                errors.append(_fail(changes, k, event, "quantity", f"{quantity} exceeds the storage capacity "
+                                                                   f"{changed.storage_capacity[j, n]}"))
+                continue
+            if changes.now == 1:
+                initial[j, n] = quantity
+                continue
+            if planned is None:
+                planned = verify(inst, plan).stock
+            adjust[j, n, changes.now - 2] += quantity - int(planned[j, n, changes.now - 2])
+    if errors:
+        raise InputErrors(errors)
+    return dataclasses.replace(
+        changed, stations_lost=lost if lost.any() else None,
+        period_purchase_limit=limits if (limits >= 0).any() else None,
+        lane_closed=closed if closed.any() else None,
+        stock_adjustment=adjust if adjust.any() else None, initial_stock=initial)
 
 
 def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: SolveOptions) -> Replanned:
     """Re-plan ``plan`` of ``inst`` after ``changes`` (see the module docstring)."""
     new = apply_events(inst, plan, changes)
-    model = build_model(new)
+    mode = str(lookup(plan.summary or {}, "replenishment", None) or inst.replenishment)  # the old plan's rule
+    model = build_model(new, mode)
     lm, cand = model.lm, model.cand
     old = plan.assignments[["order", "site", "start"]].copy()
     old["order"] = old["order"].astype(str)
@@ -190,7 +317,7 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
                              "purchases and transshipments before now)"]
         return Replanned(new, out)
     new_plan = model.plan_from_vector(res.x)
-    check = verify(new, new_plan, inst.replenishment)
+    check = verify(new, new_plan, mode)
     kept = dict(zip(new_plan.assignments["order"].astype(str),
                     zip(new_plan.assignments["site"], new_plan.assignments["start"].astype(int), strict=True),
                     strict=True))
@@ -199,8 +326,7 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
         order = old["order"][k]
         before = (old["site"][k], int(s_old[k]))
         if kept.get(order) != before:
-            reason = ("its old start no longer fits its window after the changes" if not has_col[k]
-                      else "keeping it is infeasible with the changes (station, type or parts capacity)")
+            reason = _fence_reason(new, int(oidx[order]), int(j_old[k]), int(s_old[k]), bool(has_col[k]))
             fence_changes.append({"decision": f"order {order}: site {before[0]}, start {before[1]} -> site "
                                               f"{kept[order][0]}, start {kept[order][1]}", "reason": reason})
     status = res.status if res.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) else SolveStatus.FEASIBLE
@@ -209,10 +335,44 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
                                     "plus change penalties (its objective and bound are in details)",
                        solver=res.solver, solver_version=res.solver_version, timings=res.timings,
                        cost_breakdown=check.cost_breakdown,
-                       details={"replan_milp": {"objective": res.objective, "bound": res.bound, "gap": res.gap,
+                       details={"replenishment": mode,
+                                "replan_milp": {"objective": res.objective, "bound": res.bound, "gap": res.gap,
                                                 "warm_start": warm is not None, "fence_reward": fence_reward}},
                        message=res.message)
     return Replanned(new, out, fence_changes)
+
+
+def _history_occupancy(inst: OffloadInstance, plan: OffloadPlan, now: int) -> np.ndarray:
+    """``[J, T]``: stations taken by orders that started before ``now`` (history)."""
+    a = plan.assignments
+    a = a[a["start"].astype(int) < now]
+    sidx = {s: k for k, s in enumerate(inst.sites)}
+    oidx = {o: k for k, o in enumerate(inst.orders)}
+    i = a["order"].astype(str).map(oidx).to_numpy(np.int64)
+    j = a["site"].map(sidx).to_numpy(np.int64)
+    start = a["start"].to_numpy(np.int64)
+    occupancy = np.zeros((inst.num_sites, inst.horizon + 1), dtype=np.int64)
+    np.add.at(occupancy, (j, start - 1), 1)
+    np.add.at(occupancy, (j, start - 1 + inst.processing_time[i, j]), -1)
+    return np.cumsum(occupancy, axis=1)[:, : inst.horizon]
+
+
+def _fence_reason(inst: OffloadInstance, i: int, j: int, start: int, has_column: bool) -> str:
+    """Why a frozen order could not keep site ``j`` and ``start`` in the changed instance."""
+    if not has_column:
+        return "its old start no longer fits its window after the changes"
+    periods = np.arange(start, start + int(inst.processing_time[i, j]))
+    working = inst.stations_by_period()[j, periods - 1]
+    if (working < inst.stations[j]).any():
+        down = periods[working < inst.stations[j]]
+        return (f"site {inst.sites[j]} has {int(working.min())} of {inst.stations[j]} stations working in "
+                f"period(s) {down.min()}..{down.max()} (site_down) while the order would be in process")
+    limits = inst.purchase_limit_by_period()[j, :, start - 1]
+    if (limits < inst.purchase_limit[j]).any() or (inst.adjustment_by_period()[j] < 0).any():
+        return "its parts cannot be had at the site in time after the changes (part_short or stock_actual)"
+    if inst.lane_closed is not None and inst.lane_closed[:, j].any():
+        return "its parts cannot reach the site in time: an inbound lane is closed (lane_closed)"
+    return "keeping it is infeasible with the changes (station, type or parts capacity)"
 
 
 __all__ = ["EVENTS", "apply_events", "load", "replan"]
