@@ -158,6 +158,11 @@ def family_app(family: Family) -> typer.Typer:
                                    "history kept, the fence kept unless infeasible, each change beyond it "
                                    "penalised; writes the new plan, changes.csv and the changed instance."
                     )(_replan_command(family))
+    if family.rolling is not None:
+        app.command("rolling", help=f"Rolling-horizon simulation (docs/replanning.md): re-plan every --step "
+                    f"{family.time_word}s as seeded news arrives (new orders, cancellations, disruptions); the "
+                    "total cost against one full-information solve, and the changes per step.",
+                    )(_rolling_command(family))
     return app
 
 
@@ -230,6 +235,51 @@ def _replan_command(family: Family) -> Callable[..., None]:
               _option("frontier", str, "", "--frontier", help="penalties, e.g. 0,100,1000,10000: one re-plan each, "
                       "written as frontier.csv and frontier.html (cost against changes)")]
     return _with_signature(replan_cmd, params)
+
+
+def _rolling_command(family: Family) -> Callable[..., None]:
+    def rolling_cmd(instance: Path, out_dir: Path, step: int = 5, seed: int = 0, freeze: int | None = None,
+                    change_penalty: float = 1000.0, time_limit: float = 30.0, full_time_limit: float | None = None,
+                    threads: int = 2, quiet: bool = False) -> None:
+        from plantwise.core.pipeline import OutputLocationError
+        from plantwise.core.rolling import check_rolling_output, rolling, write_rolling
+
+        inst = load_instance(family, instance, None)
+        try:
+            check_rolling_output(out_dir, [instance])
+            result = rolling(family, inst, step=step, seed=seed, freeze=freeze, change_penalty=change_penalty,
+                             time_limit=time_limit, full_time_limit=full_time_limit, threads=threads,
+                             log=None if quiet else lambda text: out.print(text, highlight=False))
+            write_rolling(result, out_dir, [instance])
+        except OutputLocationError as exc:
+            raise fail(str(exc)) from None
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        s = result.summary
+        regret = s["regret"]
+        out.print(f"{s['steps']} re-plans every {step} {family.time_word}s: cost {s['rolling_cost']} against "
+                  f"{s['full_information_cost']} with full information ({s['full_information_status']}); regret "
+                  + ("n/a" if regret is None else f"{100 * regret:.2f} %") + f"; {s['changes_total']} changed "
+                  f"decisions in all (median {s['changes_per_step_median']:g} per step); written to {out_dir}",
+                  highlight=False)
+        if not s["complete"]:
+            console.print(f"[yellow]stopped early[/]: {s['stopped']}", highlight=False)
+        raise typer.Exit(0 if s["complete"] and s["rolling_verified"] else 1)
+
+    params = [_positional("instance", "instance folder or workbook"),
+              _option("out_dir", Path, ..., "--out", "-o", help="folder for the simulation's results"),
+              _option("step", int, 5, "--step", min=1, help=f"{family.time_word}s between re-plans"),
+              _option("seed", int, 0, "--seed", help="seed of the news generator"),
+              _option("freeze", int | None, None, "--freeze", min=0,
+                      help=f"{family.time_word}s frozen after each now (default: the step)"),
+              _option("change_penalty", float, 1000.0, "--change-penalty", min=0.0,
+                      help="cost per changed decision beyond the fence"),
+              _option("time_limit", float, 30.0, "--time-limit", "-t", min=0.001, help="seconds per solve [s]"),
+              _option("full_time_limit", float | None, None, "--full-time-limit", min=0.001,
+                      help="seconds for the full-information solve (default: max(time limit, 60)) [s]"),
+              _option("threads", int, 2, "--threads", min=1, help="solver threads"),
+              _option("quiet", bool, False, "--quiet", "-q", help="print only the result")]
+    return _with_signature(rolling_cmd, params)
 
 
 def _generate_help(family: Family) -> str:

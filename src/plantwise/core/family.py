@@ -130,6 +130,7 @@ class Family:
     replan_events: Mapping[str, Any] = field(default_factory=dict)  # kind -> core.replan.EventKind
     time_word: str = "period"  # the unit of `now` and of the events' times
     replan_horizon: Callable[[Any], int] | None = None  # the horizon in time_word units (default: inst.horizon)
+    rolling: Any = None  # core.rolling.RollingSpec: the rolling-horizon simulation's event generator
 
     @property
     def native(self) -> str:

@@ -59,6 +59,12 @@ def _replan_events() -> dict[str, Any]:
     return EVENTS
 
 
+def _rolling() -> Any:
+    from plantwise.core.rolling import RollingSpec
+
+    return RollingSpec(lazy("plantwise.offload.rolling:draw_events"), {"baseline": False})
+
+
 def _runner(method: str) -> Any:
     bound_sources = {
         "milp": "HiGHS branch-and-bound (at least the LP relaxation)",
@@ -88,15 +94,6 @@ def _gurobi_missing(inst: Any) -> str | None:
     except Exception:
         pass
     return "method gurobi needs gurobipy and a Gurobi licence: pip install 'plantwise[gurobi]' (or gurobipy)"
-
-
-
-
-
-
-
-
-
 
 
 _specs = dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.offload.instance", "SPECS", "SCALAR_SPECS"),
@@ -135,4 +132,5 @@ FAMILY = register(Family(
     ),
     replan=lazy("plantwise.offload.replan:replan"),
     replan_events=_replan_events(),
+    rolling=_rolling(),
 ))
