@@ -112,12 +112,14 @@ def order_book(inst: AcceptanceInstance) -> OrderBook:
 
 
 def private_data(inst: AcceptanceInstance) -> dict[str, dict[str, Any]]:
-    """Each follower's own data, and nothing else."""
+    """Each follower's own data, and nothing else; with ``capacity_factors.csv`` rows, each
+    capacity holder also gets its per-period factors (``capacity_factor``, the storage's
+    ``capacity_per_period``)."""
     o = inst.orders
-    return {
+    data: dict[str, dict[str, Any]] = {
         "supply": {"suppliers": inst.suppliers.copy(), "parts": inst.parts.copy()},
         "production": {"machines": inst.machines[["machine", "capacity_hours", "maintenance_capacity_hours",
-                                                  "max_utilisation"]].copy(),
+                                                  "max_utilisation"]].reset_index(drop=True).copy(),
                        "cost_per_hour": o["production_cost_per_hour"].to_numpy(float)},
         "maintenance": {"machines": inst.machines[["machine", "mttf_hours", "maintenance_hours",
                                                    "maintenance_cost"]].copy()},
@@ -126,6 +128,13 @@ def private_data(inst: AcceptanceInstance) -> dict[str, dict[str, Any]]:
                          "delay_penalty_per_hour": o["delay_penalty_per_hour"].to_numpy(float),
                          "unmet_penalty": o["unmet_penalty"].to_numpy(float)},
     }
+    if len(inst.capacity_factors):
+        f = inst.factors()
+        data["supply"]["capacity_factor"] = f.supplier
+        data["production"]["capacity_factor"] = f.machine
+        data["distribution"]["capacity_factor"] = f.mode
+        data["inventory"]["capacity_per_period"] = f.storage_capacity(float(inst.storage_capacity))
+    return data
 
 
 @dataclass
@@ -253,7 +262,9 @@ class Supply(Follower):
         C = len(needed)
         need_max = book.quantity[accepted] @ book.part_need(needed)[accepted]  # [C]
         lm = LinearModel(name="supply")
-        x = lm.add_vars("purchase", S * T, 0, np.repeat(sup["capacity_per_period"].to_numpy(float), T),
+        factor = self.data.get("capacity_factor")
+        factor = np.ones((S, T)) if factor is None else factor
+        x = lm.add_vars("purchase", S * T, 0, (sup["capacity_per_period"].to_numpy(float)[:, None] * factor).ravel(),
                         cost=np.repeat(sup["cost_per_part"].to_numpy(float), T)).reshape(S, T)
         stock = lm.add_vars("part_stock", K * T, cost=np.repeat(parts_frame["holding_cost"].to_numpy(float), T)
                             ).reshape(K, T)
@@ -348,12 +359,14 @@ class Production(Follower):
         cap = machines["capacity_hours"].to_numpy(float)
         cap_m = machines["maintenance_capacity_hours"].to_numpy(float)
         util = machines["max_utilisation"].to_numpy(float)
+        factor = self.data.get("capacity_factor")
+        factor = np.ones((M, T)) if factor is None else np.asarray(factor)[machines.index.to_numpy()]  # sorted
         mt = np.arange(M * T).reshape(M, T)
         self.machine_rows = lm.add_rows(
             "machine_hours", M * T, np.concatenate([mt[op_machine].ravel(), mt.ravel()]),
             np.concatenate([w.ravel(), mu.ravel()]),
-            np.concatenate([np.repeat(book.op_hours, T), np.repeat(util * (cap - cap_m), T)]),
-            upper=np.repeat(util * cap, T))
+            np.concatenate([np.repeat(book.op_hours, T), ((util * (cap - cap_m))[:, None] * factor).ravel()]),
+            upper=((util * cap)[:, None] * factor).ravel())
         need = book.part_need(self.parts)  # [N, K]
         kt = np.arange(K * T).reshape(K, T)
         i_idx, k_idx = np.nonzero(need)
@@ -492,12 +505,18 @@ class Inventory(Follower):
                     np.concatenate([np.ones(N * T), -np.ones(N * (T - 1)), -np.ones(N * T), np.repeat(q, T)]),
                     0.0, 0.0)
         lm.add_rows("leave_once", N, np.repeat(np.arange(N), T), leave.ravel(), 1.0, upper=1.0)
-        capacity = self.data["capacity"]
-        if np.isfinite(capacity):
+        capacity = self._storage()
+        if np.isfinite(self.data["capacity"]):
             self.storage_rows = lm.add_rows("storage", T, np.tile(np.arange(T), N), stock.ravel(), 1.0,
                                             upper=capacity)
         self.stock = stock
         return lm, {"output": out, "delivery": leave}
+
+    def _storage(self) -> np.ndarray:
+        """The storage capacity per period ``[T]``."""
+        per_period = self.data.get("capacity_per_period")
+        return np.full(self.book.periods, float(self.data["capacity"])) if per_period is None else \
+            np.asarray(per_period, float)
 
     def coupling_scale(self, block: str) -> np.ndarray | float:
         return self.book.quantity[:, None] if block == "delivery" else 1.0  # a delivery moves q_i items
@@ -516,7 +535,7 @@ class Inventory(Follower):
         q = self.book.quantity
         stock = np.cumsum(output_units, axis=1) - np.cumsum(deliveries * q[:, None], axis=1)
         stock = np.where(np.abs(stock) < 1e-7, 0.0, stock)
-        over = stock.sum(axis=0) > self.data["capacity"] + 1e-6
+        over = stock.sum(axis=0) > self._storage() + 1e-6
         return stock, float(self.data["cost_per_item_period"] * stock.sum()), over
 
 
@@ -547,8 +566,10 @@ class Distribution(Follower):
                     np.concatenate([leave.ravel(), y.ravel()]), np.concatenate([np.ones(N * T), -np.ones(N * J * T)]),
                     0.0, 0.0)
         jt = np.arange(J * T).reshape(J, T)
+        factor = self.data.get("capacity_factor")
+        factor = np.ones((J, T)) if factor is None else factor
         lm.add_rows("transport", J * T, np.tile(jt.ravel(), N), y.ravel(), np.repeat(q, J * T),
-                    upper=np.repeat(tr["capacity_per_period"].to_numpy(float), T))
+                    upper=(tr["capacity_per_period"].to_numpy(float)[:, None] * factor).ravel())
         self.y, self.u, self.option_cost = y, u, option_cost
         return lm, {"delivery": leave}
 

@@ -69,7 +69,8 @@ def to_plan(inst: AcceptanceInstance, ix: Indices, arrays: PlanArrays, summary: 
     ops = inst.operations
     processing = pd.DataFrame({"order": ops["order"].to_numpy(object)[o], "step": ops["step"].to_numpy()[o],
                                "machine": ops["machine"].to_numpy(object)[o], "period": t + 1,
-                               "units": np.round(a.process[o, t], ROUND)})
+                               "units": np.round(a.process[o, t], ROUND),
+                               "start_hours": np.round(t * float(inst.period_hours), 6)})
     m, t = np.nonzero(a.maintain > 0.5)
     maintenance = pd.DataFrame({"machine": np.asarray(ix.machines, dtype=object)[m], "period": t + 1})
     i, t = np.nonzero(a.finished > 0)

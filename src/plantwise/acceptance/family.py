@@ -19,6 +19,7 @@ from plantwise.core.family import (
     MethodOutput,
     NoParams,
     conventional_functions,
+    lazy,
     output_from_summary,
     param,
     register,
@@ -110,12 +111,15 @@ def lp_bound(inst: Any, options: SolveOptions) -> float | None:
 
 
 
+def _replan_events() -> dict[str, Any]:
+    from plantwise.acceptance.replan import EVENTS
+
+    return EVENTS
 
 
-
-
-
-
+def _horizon_hours(inst: Any) -> int:
+    """The horizon in whole hours (re-planning's time unit)."""
+    return int(inst.horizon_hours)
 
 
 _specs = {
@@ -144,5 +148,16 @@ FAMILY = register(Family(
                              + len(inst.parts)) * inst.num_periods,
     plan_files=("orders.csv", "purchases.csv", "part_stock.csv", "processing.csv", "maintenance.csv",
                 "finished_stock.csv", "summary.json"),
-    decisions=(DecisionSpec("orders", ("order",), ("accepted",), "orders accepted in one plan and not the other"),),
+    decisions=(
+        DecisionSpec("orders", ("order",), ("accepted", "delivered"),
+                     "orders whose outcome changed (accepted or not, delivered or not)",
+                     absent={"accepted": 0, "delivered": 0}),
+        DecisionSpec("processing", ("order", "step", "period"), ("units", "start_hours"),
+                     "production that changed (units per order, step and period)", absent={"units": 0},
+                     time="start_hours"),
+    ),
+    replan=lazy("plantwise.acceptance.replan:replan"),
+    replan_events=_replan_events(),
+    time_word="hour",
+    replan_horizon=_horizon_hours,
 ))

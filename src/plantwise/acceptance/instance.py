@@ -17,13 +17,25 @@ Tables (one CSV each, or one sheet each of an ``.xlsx``; units in
 
 ``instance.yaml`` holds ``horizon_hours``, ``period_hours`` and the finished-goods
 ``storage`` (``cost_per_item_period``, ``capacity``).
+
+One optional table, ``capacity_factors.csv`` (:data:`CAPACITY_SPEC`: agent, resource,
+period, factor), scales a capacity in single periods — what a re-plan's ``capacity`` event
+writes (a machine down for a shift, a supplier short for a day): the capacity of resource
+``r`` in period ``t`` is its table value times ``f_rt`` (the product of its rows, 1 without
+one). Agents and resources: ``supply`` a supplier (every offer of it: ``capacity_per_period``),
+``production`` a machine (``capacity_hours`` and ``maintenance_capacity_hours``),
+``distribution`` a transport mode (``capacity_per_period``), ``inventory`` the storage
+(resource empty or ``storage``: ``storage.capacity``; an unlimited storage stays unlimited).
+It is kept out of :data:`SPECS` (the documented schema of ``docs/models/acceptance.md``);
+:func:`load` and :func:`from_frames` read it when present, :meth:`AcceptanceInstance.save`
+writes it when it has rows.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +158,23 @@ SPECS: tuple[TableSpec, ...] = (
     ),
 )
 
+CAPACITY_AGENTS = ("supply", "production", "inventory", "distribution")
+CAPACITY_SPEC = TableSpec(
+    "capacity_factors",
+    (
+        Column("agent", "str", unit="id", doc="supply, production, inventory or distribution"),
+        Column("resource", "str", required=False, default="", unit="id",
+               doc="the supplier (supply), machine (production) or transport mode (distribution); empty or "
+                   "'storage' for inventory"),
+        Column("period", "int", 1, unit="period", doc="a decision period, 1..T"),
+        Column("factor", "float", 0, unit="share", doc="multiplies the resource's capacity in that period"),
+    ),
+    key=("agent", "resource", "period"),
+    unknown_columns="error",
+    optional=True,
+)
+ALL_SPECS: tuple[TableSpec, ...] = (*SPECS, CAPACITY_SPEC)
+
 MAX_PERIODS = 2_000  # decision periods in the horizon
 
 SCALAR_SPECS: tuple[ScalarSpec, ...] = (
@@ -179,6 +208,7 @@ class AcceptanceInstance:
     period_hours: float
     storage_cost: float = 0.0
     storage_capacity: float = math.inf
+    capacity_factors: pd.DataFrame = field(default_factory=lambda: _empty_factors())
 
     @property
     def num_periods(self) -> int:
@@ -194,9 +224,40 @@ class AcceptanceInstance:
                 f"{self.num_periods} periods of {self.period_hours:g} h")
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
-        return {"orders": self.orders, "order_parts": self.order_parts, "operations": self.operations,
-                "parts": self.parts, "suppliers": self.suppliers, "machines": self.machines,
-                "transport": self.transport}
+        """The tables; ``capacity_factors`` only when it has rows (so the checksum of an
+        instance without it is what it always was)."""
+        frames = {"orders": self.orders, "order_parts": self.order_parts, "operations": self.operations,
+                  "parts": self.parts, "suppliers": self.suppliers, "machines": self.machines,
+                  "transport": self.transport}
+        if len(self.capacity_factors):
+            frames["capacity_factors"] = self.capacity_factors
+        return frames
+
+    def factors(self) -> CapacityFactors:
+        """The per-period capacity factors of :data:`CAPACITY_SPEC` as arrays (1 where no row)."""
+        T = self.num_periods
+        out = CapacityFactors(np.ones((len(self.suppliers), T)), np.ones((len(self.machines), T)),
+                              np.ones((len(self.transport), T)), np.ones(T))
+        f = self.capacity_factors
+        if not len(f):
+            return out
+        agent = f["agent"].astype(str).to_numpy()
+        resource = f["resource"].astype(str).to_numpy()
+        period = f["period"].to_numpy(np.int64) - 1
+        factor = f["factor"].to_numpy(float)
+        sup_ids = self.suppliers["supplier"].astype(str).to_numpy()
+        for name, ids, target in (("production", self.machines["machine"].astype(str).tolist(), out.machine),
+                                  ("distribution", self.transport["mode"].astype(str).tolist(), out.mode)):
+            rows = np.flatnonzero(agent == name)
+            index = pd.Index(ids).get_indexer(resource[rows])
+            np.multiply.at(target, (index, period[rows]), factor[rows])
+        rows = np.flatnonzero(agent == "supply")
+        hit = sup_ids[:, None] == resource[rows][None, :]  # [S, rows]: every offer of the supplier
+        s_idx, r_idx = np.nonzero(hit)
+        np.multiply.at(out.supplier, (s_idx, period[rows][r_idx]), factor[rows][r_idx])
+        rows = np.flatnonzero(agent == "inventory")
+        np.multiply.at(out.storage, period[rows], factor[rows])
+        return out
 
     def scalars(self) -> dict[str, object]:
         storage = {"cost_per_item_period": float(self.storage_cost)}
@@ -212,14 +273,34 @@ class AcceptanceInstance:
         return frames_checksum(self.to_frames(), repr(self.scalars()))
 
 
+@dataclass
+class CapacityFactors:
+    """Per-period capacity factors: ``supplier [S, T]`` (per offer row of ``suppliers.csv``),
+    ``machine [M, T]``, ``mode [J, T]``, ``storage [T]``."""
+
+    supplier: np.ndarray
+    machine: np.ndarray
+    mode: np.ndarray
+    storage: np.ndarray
+
+    def storage_capacity(self, capacity: float) -> np.ndarray:
+        """The storage capacity per period ``[T]`` (unlimited stays unlimited)."""
+        return np.full(len(self.storage), math.inf) if not math.isfinite(capacity) else capacity * self.storage
+
+
+def _empty_factors() -> pd.DataFrame:
+    return pd.DataFrame({"agent": pd.Series(dtype=object), "resource": pd.Series(dtype=object),
+                         "period": pd.Series(dtype="int64"), "factor": pd.Series(dtype=float)})
+
+
 def load(path: str | Path) -> AcceptanceInstance:
     """Load and validate a folder or workbook; ``InputErrors`` name every defect: every
     unreadable file, bad cell and bad setting together, then the cross-table rules."""
-    return load_instance(path, SPECS, _scalars, from_tables)
+    return load_instance(path, ALL_SPECS, _scalars, from_tables)
 
 
 def from_frames(frames: dict[str, pd.DataFrame], scalars: dict[str, object]) -> AcceptanceInstance:
-    return from_tables(tables_from_frames(frames, SPECS), scalars, "instance.yaml",
+    return from_tables(tables_from_frames(frames, ALL_SPECS), scalars, "instance.yaml",
                        name=str(scalars.get("name") or "acceptance"))
 
 
@@ -277,6 +358,12 @@ def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, 
     for idx in np.flatnonzero((to.frame["deadline_hours"] > horizon).to_numpy() if horizon_ok else []):
         err.errors.append(to.error(int(idx), "deadline_hours", f"deadline {to.frame['deadline_hours'].iat[idx]:g} h is "
                                                                f"beyond the horizon ({horizon:g} h)"))
+    factors = tables.get("capacity_factors")
+    if factors is not None and len(factors.frame):
+        err.extend(_check_factors(factors, {
+            "supply": ts.frame["supplier"].astype(str).tolist(), "production": machines,
+            "distribution": tt.frame["mode"].astype(str).tolist(), "inventory": ["", "storage"]},
+            round(horizon / period) if horizon_ok and isinstance(settings["period_hours"], float) else None))
     err.raise_if_any()
     ops = tops.frame.assign(_row=np.arange(len(tops.frame)))
     steps = ops.groupby("order")["step"].agg(["min", "max", "size"])
@@ -299,4 +386,31 @@ def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, 
         parts=tp.frame.reset_index(drop=True), suppliers=ts.frame.reset_index(drop=True),
         machines=tm.frame.reset_index(drop=True), transport=tt.frame.reset_index(drop=True),
         horizon_hours=horizon, period_hours=period, storage_cost=float(storage_cost), storage_capacity=float(capacity),
+        capacity_factors=_factors_frame(factors),
     )
+
+
+def _factors_frame(table: Table | None) -> pd.DataFrame:
+    if table is None or not len(table.frame):
+        return _empty_factors()
+    frame = table.frame[["agent", "resource", "period", "factor"]].reset_index(drop=True).copy()
+    frame["resource"] = frame["resource"].astype(str).where(frame["agent"] != "inventory", "storage")
+    return frame
+
+
+def _check_factors(table: Table, resources: Mapping[str, list[str]], periods: int | None) -> list[InputError]:
+    """``capacity_factors.csv``: a known agent, a resource of that agent, a period in ``1..T``."""
+    errors: list[InputError] = []
+    frame = table.frame
+    for idx, (agent, resource, t) in enumerate(zip(frame["agent"].astype(str), frame["resource"].astype(str),
+                                                   frame["period"], strict=True)):
+        if agent not in resources:
+            errors.append(table.error(idx, "agent", f"unknown agent '{agent}'; capacities belong to "
+                                                    f"{', '.join(CAPACITY_AGENTS)}"))
+        elif resource not in resources[agent]:
+            what = {"supply": "supplier", "production": "machine", "distribution": "transport mode",
+                    "inventory": "storage (leave it empty or write 'storage')"}[agent]
+            errors.append(table.error(idx, "resource", f"unknown {what} '{resource}'"))
+        if periods is not None and not 1 <= int(t) <= periods:
+            errors.append(table.error(idx, "period", f"period {t} is outside 1..{periods}"))
+    return errors

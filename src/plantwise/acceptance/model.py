@@ -21,21 +21,24 @@ maintenance ``μ_mt`` ∈ {0,1}.
 
 subject to
 
-* parts: ``I_kt = I_k,t-1 + Σ_{s: k(s)=k} x_st - Σ_i a_ik w_{first(i),t}``, ``x_st ≤ C_s``;
+* parts: ``I_kt = I_k,t-1 + Σ_{s: k(s)=k} x_st - Σ_i a_ik w_{first(i),t}``, ``x_st ≤ f_st C_s``;
 * route: ``Σ_{t'≤t} w_{o',t'} ≤ Σ_{t'≤t} w_{o,t'}`` for consecutive operations ``o, o'``
   (a unit may pass to the next operation within the period: the model is a
   period-level plan, not a sequence), written sparsely with work in progress
   ``b_ot = b_o,t-1 + w_ot - w_o't ≥ 0``;
 * produce at most the order: ``Σ_t w_ot ≤ q_i z_i``;
-* machine hours: ``Σ_{o: m(o)=m} p_o w_ot ≤ ρ_m (C_m - (C_m - C^{mnt}_m) μ_mt)``;
+* machine hours: ``Σ_{o: m(o)=m} p_o w_ot ≤ ρ_m f_mt (C_m - (C_m - C^{mnt}_m) μ_mt)``;
 * maintenance before the mean time to failure: every window of ``⌊MTTF_m / Δ⌋``
   consecutive periods holds at least one ``μ_mt = 1``;
 * finished stock: ``S_it = S_i,t-1 + w_{last(i),t} - q_i Σ_j y_ijt``;
-  ``Σ_i S_it ≤`` storage capacity;
+  ``Σ_i S_it ≤ f_t`` · storage capacity;
 * delivery: ``Σ_{j,t} y_ijt + u_i = z_i`` (an accepted order is delivered once, whole, or
-  counted unmet); ``Σ_i q_i y_ijt ≤`` the mode's capacity per period;
+  counted unmet); ``Σ_i q_i y_ijt ≤ f_jt`` · the mode's capacity per period;
 * arrival ``t^{arr}_{ijt} = (t + 1) Δ + L_i h_j`` (``L_i`` miles, ``h_j`` hours per mile),
   so the tardiness cost of each delivery option is a constant ``λ_i (t^{arr} - d_i)^+``.
+
+The factors ``f`` (1 unless ``capacity_factors.csv`` says otherwise, see
+:mod:`plantwise.acceptance.instance`) scale a capacity in single periods.
 
 Revenue is earned on delivery; an accepted order that is never delivered earns nothing
 and costs its unmet penalty ``U_i``. Solved by HiGHS as ``min cost - revenue``.
@@ -176,9 +179,10 @@ def build(inst: AcceptanceInstance) -> CentralModel:
     lm = LinearModel(name=inst.name)
     z = lm.add_vars("accept", N, 0, 1, integer=True)
     u = lm.add_vars("unmet", N, 0, 1, cost=o["unmet_penalty"].to_numpy(float), integer=True)
+    f = inst.factors()
     cost_s = inst.suppliers["cost_per_part"].to_numpy(float)
-    x = lm.add_vars("purchase", S * T, 0, np.repeat(inst.suppliers["capacity_per_period"].to_numpy(float), T),
-                    cost=np.repeat(cost_s, T)).reshape(S, T)
+    x = lm.add_vars("purchase", S * T, 0, (inst.suppliers["capacity_per_period"].to_numpy(float)[:, None]
+                                          * f.supplier).ravel(), cost=np.repeat(cost_s, T)).reshape(S, T)
     part_stock = lm.add_vars("part_stock", K * T, cost=np.repeat(inst.parts["holding_cost"].to_numpy(float), T)
                              ).reshape(K, T)
     prod_cost = o["production_cost_per_hour"].to_numpy(float)[ix.op_order] * ix.op_hours
@@ -222,8 +226,8 @@ def build(inst: AcceptanceInstance) -> CentralModel:
     lm.add_rows("machine_hours", M * T,
                 np.concatenate([mt[ix.op_machine].ravel(), mt.ravel()]),
                 np.concatenate([w.ravel(), mu.ravel()]),
-                np.concatenate([np.repeat(ix.op_hours, T), np.repeat(rho * (cap - cap_m), T)]),
-                upper=np.repeat(rho * cap, T))
+                np.concatenate([np.repeat(ix.op_hours, T), ((rho * (cap - cap_m))[:, None] * f.machine).ravel()]),
+                upper=((rho * cap)[:, None] * f.machine).ravel())
     add_maintenance_windows(lm, mu, inst.machines["mttf_hours"].to_numpy(float), inst.period_hours)
     # finished stock: S_it - S_i,t-1 - w_last,t + q_i sum_j y_ijt = 0
     it = np.arange(N * T).reshape(N, T)
@@ -235,16 +239,15 @@ def build(inst: AcceptanceInstance) -> CentralModel:
                 np.concatenate([stock.ravel(), stock[:, :-1].ravel(), w[last_op].ravel(), y.ravel()]),
                 np.concatenate([np.ones(N * T), -np.ones(N * (T - 1)), -np.ones(N * T),
                                 np.repeat(q, J * T)]), 0.0, 0.0)
-    cap_storage = inst.storage_capacity
-    if np.isfinite(cap_storage):
-        lm.add_rows("storage", T, np.tile(t, N), stock.ravel(), 1.0, upper=cap_storage)
+    if np.isfinite(inst.storage_capacity):
+        lm.add_rows("storage", T, np.tile(t, N), stock.ravel(), 1.0, upper=f.storage_capacity(inst.storage_capacity))
     # delivery once or unmet
     lm.add_rows("deliver_once", N, np.concatenate([np.repeat(np.arange(N), J * T), np.arange(N), np.arange(N)]),
                 np.concatenate([y.ravel(), u, z]), np.concatenate([np.ones(N * J * T), np.ones(N), -np.ones(N)]),
                 0.0, 0.0)
     jt = np.arange(J * T).reshape(J, T)
     lm.add_rows("transport", J * T, np.tile(jt.ravel(), N), y.ravel(), np.repeat(q, J * T),
-                upper=np.repeat(inst.transport["capacity_per_period"].to_numpy(float), T))
+                upper=(inst.transport["capacity_per_period"].to_numpy(float)[:, None] * f.mode).ravel())
     agent_cost = {a: np.zeros(lm.num_vars) for a in AGENTS}
     agent_cost["supply"][x.ravel()] = np.repeat(cost_s, T)
     agent_cost["supply"][part_stock.ravel()] = np.repeat(inst.parts["holding_cost"].to_numpy(float), T)

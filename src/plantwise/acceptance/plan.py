@@ -6,7 +6,9 @@ Periods are numbered ``1..T``; period ``t`` covers hours ``[(t-1)Δ, tΔ)``.
   delivered), delivery_period (0 when not delivered), arrival_hours, tardiness_hours;
 * ``purchases.csv``: supplier, part, period, quantity (rows with quantity > 0);
 * ``part_stock.csv``: part, period, stock at the end of the period (every part and period);
-* ``processing.csv``: order, step, machine, period, units (rows with units > 0);
+* ``processing.csv``: order, step, machine, period, units (rows with units > 0), start_hours
+  (the hour the period starts, ``(period - 1)Δ``: when the work may begin; re-planning's
+  time of a production decision; derived from the period: optional, and not verified);
 * ``maintenance.csv``: machine, period (one row per maintenance);
 * ``finished_stock.csv``: order, period, stock at the end of the period (rows with stock > 0);
 * ``summary.json``: status, profit, revenue, accepted_orders, cost per agent, solve_seconds
@@ -48,7 +50,7 @@ PART_STOCK_SPEC = TableSpec(
 PROCESSING_SPEC = TableSpec(
     "processing",
     (Column("order", "str"), Column("step", "int", 1), Column("machine", "str"), Column("period", "int", 1),
-     Column("units", "float", 0)),
+     Column("units", "float", 0), Column("start_hours", "float", required=False)),
     key=("order", "step", "period"),
 )
 MAINTENANCE_SPEC = TableSpec("maintenance", (Column("machine", "str"), Column("period", "int", 1)),

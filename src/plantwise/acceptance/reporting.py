@@ -55,6 +55,7 @@ from plantwise.acceptance.instance import AcceptanceInstance
 from plantwise.acceptance.plan import AcceptancePlan
 from plantwise.acceptance.verifier import AGENTS, verify
 from plantwise.report import HtmlReport, percent, summary_seconds, summary_value
+from plantwise.report.html import replan_section
 
 REASONS = ("capacity", "margin", "deadline")
 TOL = 1e-6
@@ -98,7 +99,7 @@ def machine_hours(inst: AcceptanceInstance, plan: AcceptancePlan) -> tuple[np.nd
         maintained[mi.to_numpy()[ok].astype(np.int64), period[ok] - 1] = True
     rho = m["max_utilisation"].to_numpy(float)[:, None]
     available = rho * np.where(maintained, m["maintenance_capacity_hours"].to_numpy(float)[:, None],
-                               m["capacity_hours"].to_numpy(float)[:, None])
+                               m["capacity_hours"].to_numpy(float)[:, None]) * inst.factors().machine
     return used, available, maintained
 
 
@@ -209,7 +210,7 @@ def order_decisions(inst: AcceptanceInstance, plan: AcceptancePlan) -> pd.DataFr
     used, available, _maintained = machine_hours(inst, plan)
     left_hours = np.maximum(available - used, 0.0)
     supply_left = np.zeros((len(parts), T))
-    np.add.at(supply_left, sup_part, np.repeat(sup["capacity_per_period"].to_numpy(float)[:, None], T, axis=1))
+    np.add.at(supply_left, sup_part, sup["capacity_per_period"].to_numpy(float)[:, None] * inst.factors().supplier)
     consumed = _parts_used(inst, plan)
     carried = _transport_used(inst, plan)
     status = {k: (int(a), int(dv), int(u)) for k, a, dv, u in zip(
@@ -339,6 +340,7 @@ def write_report(inst: AcceptanceInstance, plan: AcceptancePlan, out_dir: str | 
     for v in check.violations[:10]:
         rep.paragraph(str(v), warn=True)
 
+    replan_section(rep, s, out_dir)
     rep.heading("Accepted and rejected orders", anchor="orders")
     rep.paragraph("Each rejected order has one reason, the first that holds: margin (revenue does not cover parts "
                   "at the cheapest supplier + processing + transport by the cheapest mode), deadline (alone on an "

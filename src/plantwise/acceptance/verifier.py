@@ -13,7 +13,8 @@ Rules, each a violation family:
 * ``acceptance``: delivered needs accepted; accepted and not delivered needs unmet; unmet
   needs accepted and not delivered; a delivered order names a mode and a delivery period
   in ``1..T``; an order not delivered names neither;
-* ``supplier capacity``: purchases per (supplier, part, period) within the offer's capacity;
+* ``supplier capacity``: purchases per (supplier, part, period) within the offer's capacity
+  (times the period's factor of ``capacity_factors.csv``, as every capacity below);
 * ``part balance``: part stock ``I_kt = I_k,t-1 + purchases - Σ_i a_ik · units of the
   order's first step in t`` from ``parts.initial_inventory`` is never negative, and matches
   ``part_stock.csv`` when that table has rows (a missing row states 0);
@@ -169,6 +170,11 @@ def _table(frame: pd.DataFrame | None, spec: TableSpec, T: int, report: _Report)
     return out[~twice].reset_index(drop=True)
 
 
+# processing.csv without its optional start_hours: derived from the period, informative, not checked
+_PROCESSING_CHECKED = TableSpec(PROCESSING_SPEC.name, tuple(c for c in PROCESSING_SPEC.columns
+                                                            if c.name != "start_hours"), PROCESSING_SPEC.key)
+
+
 def _lookup(ids: list[str] | pd.Series, values: np.ndarray) -> np.ndarray:
     return pd.Index(list(ids), dtype=object).get_indexer(pd.Index(values, dtype=object))
 
@@ -308,13 +314,14 @@ def verify(inst: AcceptanceInstance, plan: AcceptancePlan) -> AcceptanceVerifica
     buy = np.zeros((S, T))
     np.add.at(buy, (offer[keep], purchases["period"].to_numpy(np.int64)[keep] - 1),
               purchases["quantity"].to_numpy(float)[keep])
-    cap_s = sup["capacity_per_period"].to_numpy(float)
-    for s_, t_ in zip(*np.nonzero(_exceeds(buy, cap_s[:, None])), strict=True):
+    factors = inst.factors()
+    cap_s = sup["capacity_per_period"].to_numpy(float)[:, None] * factors.supplier
+    for s_, t_ in zip(*np.nonzero(_exceeds(buy, cap_s)), strict=True):
         report("supplier capacity", f"supplier {sup['supplier'].iat[s_]} part {sup['part'].iat[s_]} period {t_ + 1}: "
-                                    f"buys {_num(buy[s_, t_])} > capacity {_num(cap_s[s_])}")
+                                    f"buys {_num(buy[s_, t_])} > capacity {_num(cap_s[s_, t_])}")
 
     # ------------------------------------------------------------------ processing
-    processing = _table(plan.processing, PROCESSING_SPEC, T, report)
+    processing = _table(plan.processing, _PROCESSING_CHECKED, T, report)
     p_order = _lookup(order_ids, processing["order"].to_numpy(object))
     _unknown(report, processing, "processing.csv", "order", p_order, "order")
     op = pd.MultiIndex.from_arrays([ops["order"].astype(str).to_numpy(object), op_step]).get_indexer(
@@ -412,7 +419,7 @@ def verify(inst: AcceptanceInstance, plan: AcceptancePlan) -> AcceptanceVerifica
     cap = m_frame["capacity_hours"].to_numpy(float)
     cap_mnt = m_frame["maintenance_capacity_hours"].to_numpy(float)
     rho = m_frame["max_utilisation"].to_numpy(float)
-    available = rho[:, None] * np.where(maintained, cap_mnt[:, None], cap[:, None])
+    available = rho[:, None] * np.where(maintained, cap_mnt[:, None], cap[:, None]) * factors.machine
     hours = np.zeros((M, T))
     np.add.at(hours, op_machine, W * op_hours[:, None])
     for m_, t_ in zip(*np.nonzero(hours > available + TOL), strict=True):
@@ -447,19 +454,20 @@ def verify(inst: AcceptanceInstance, plan: AcceptancePlan) -> AcceptanceVerifica
                       "the processing and delivery give", T, report)
     stored = np.maximum(finished, 0.0).sum(axis=0)
     if math.isfinite(inst.storage_capacity):
-        for t_ in np.flatnonzero(_exceeds(stored, np.full(T, float(inst.storage_capacity)))):
+        room = factors.storage_capacity(float(inst.storage_capacity))
+        for t_ in np.flatnonzero(_exceeds(stored, room)):
             report("finished stock", f"period {t_ + 1}: {_num(stored[t_])} items in finished stock > storage "
-                                     f"capacity {_num(inst.storage_capacity)}")
+                                     f"capacity {_num(room[t_])}")
 
     # ------------------------------------------------------------------ transport, delivery
     tr = inst.transport
     carried = np.zeros((J, T))
     d = np.flatnonzero(deliverable)
     np.add.at(carried, (mode_idx[d], dper[d] - 1), q[d])
-    cap_j = tr["capacity_per_period"].to_numpy(float)
-    for j, t_ in zip(*np.nonzero(_exceeds(carried, cap_j[:, None])), strict=True):
+    cap_j = tr["capacity_per_period"].to_numpy(float)[:, None] * factors.mode
+    for j, t_ in zip(*np.nonzero(_exceeds(carried, cap_j)), strict=True):
         report("transport capacity", f"mode {modes[j]} period {t_ + 1}: {_num(carried[j, t_])} items delivered > "
-                                     f"capacity {_num(cap_j[j])}")
+                                     f"capacity {_num(cap_j[j, t_])}")
     miles = o["distance_miles"].to_numpy(float)
     per_mile = tr["hours_per_mile"].to_numpy(float)[np.maximum(mode_idx, 0)]
     arrival = np.where(deliverable, dper * delta + miles * per_mile, 0.0)
