@@ -248,6 +248,7 @@ def test_the_changed_instance_round_trips_and_its_capacity_table_is_checked(solv
     changed = apply_events(inst, plan, _changes(inst, now=20, events=[
         {"kind": "capacity", "agent": "supply", "resource": "S1", "from": 20, "to": 44, "factor": 0.5},
         {"kind": "capacity", "agent": "inventory", "from": 40, "to": 48, "factor": 0.0},
+        {"kind": "capacity", "agent": "production", "resource": "M01", "from": 24, "to": 168, "factor": 0.0},
         {"kind": "new_orders", "rows": [{"order": "N1", "like": "O0007", "revenue": 9000},
                                         {"order": "N2", "quantity": 5, "revenue": 4000, "deadline_hours": 100,
                                          "delay_penalty_per_hour": 5, "unmet_penalty": 500, "distance_miles": 40,
@@ -257,6 +258,10 @@ def test_the_changed_instance_round_trips_and_its_capacity_table_is_checked(solv
     # period 3 (hours 16-24) had started by hour 20: only periods 4-6 change, the last one for 4 h of 8
     assert ("supply", 3) not in f.index and f.loc[("supply", 4)] == 0.5 and f.loc[("supply", 6)] == 0.75
     assert f.loc[("inventory", 6)] == 0.0
+    game = solve(FAM, changed, "admm", time_limit=20, threads=1, handle_signals=False, max_outer=2, max_inner=40)
+    assert game.ok and game.summary["verified"] is True  # the followers honour the factors too
+    work = game.plan.processing
+    assert not ((work["machine"] == "M01") & (work["period"] >= 4) & (work["units"] > 1e-9)).any()
     changed.save(tmp_path / "c")
     again = load(tmp_path / "c")
     assert again.checksum() == changed.checksum() and {"N1", "N2"} <= set(again.order_ids)

@@ -112,7 +112,7 @@ def lp_bound(inst: Any, options: SolveOptions) -> float | None:
 
 
 def _replan_events() -> dict[str, Any]:
-    from plantwise.acceptance.replan import EVENTS
+    from plantwise.acceptance.events import EVENTS
 
     return EVENTS
 

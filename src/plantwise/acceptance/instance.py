@@ -402,15 +402,22 @@ def _check_factors(table: Table, resources: Mapping[str, list[str]], periods: in
     """``capacity_factors.csv``: a known agent, a resource of that agent, a period in ``1..T``."""
     errors: list[InputError] = []
     frame = table.frame
-    for idx, (agent, resource, t) in enumerate(zip(frame["agent"].astype(str), frame["resource"].astype(str),
-                                                   frame["period"], strict=True)):
-        if agent not in resources:
-            errors.append(table.error(idx, "agent", f"unknown agent '{agent}'; capacities belong to "
-                                                    f"{', '.join(CAPACITY_AGENTS)}"))
-        elif resource not in resources[agent]:
-            what = {"supply": "supplier", "production": "machine", "distribution": "transport mode",
-                    "inventory": "storage (leave it empty or write 'storage')"}[agent]
-            errors.append(table.error(idx, "resource", f"unknown {what} '{resource}'"))
-        if periods is not None and not 1 <= int(t) <= periods:
-            errors.append(table.error(idx, "period", f"period {t} is outside 1..{periods}"))
+    agent = frame["agent"].astype(str).to_numpy()
+    resource = frame["resource"].astype(str).to_numpy()
+    known_agent = np.isin(agent, list(resources))
+    known = np.zeros(len(frame), bool)
+    for name, ids in resources.items():
+        rows = agent == name
+        known[rows] = np.isin(resource[rows], ids)
+    for idx in np.flatnonzero(~known_agent):
+        errors.append(table.error(int(idx), "agent", f"unknown agent '{agent[idx]}'; capacities belong to "
+                                                     f"{', '.join(CAPACITY_AGENTS)}"))
+    words = {"supply": "supplier", "production": "machine", "distribution": "transport mode",
+             "inventory": "storage (leave it empty or write 'storage')"}
+    for idx in np.flatnonzero(known_agent & ~known):
+        errors.append(table.error(int(idx), "resource", f"unknown {words[agent[idx]]} '{resource[idx]}'"))
+    if periods is not None:
+        period = frame["period"].to_numpy(np.int64)
+        for idx in np.flatnonzero((period < 1) | (period > periods)):
+            errors.append(table.error(int(idx), "period", f"period {period[idx]} is outside 1..{periods}"))
     return errors

@@ -72,6 +72,7 @@ import numpy as np
 import pandas as pd
 
 from plantwise.acceptance.arrays import PlanArrays, to_plan
+from plantwise.acceptance.events import EVENTS
 from plantwise.acceptance.instance import (
     CAPACITY_AGENTS,
     SPECS,
@@ -84,8 +85,9 @@ from plantwise.acceptance.verifier import verify
 from plantwise.core.backends import get_backend
 from plantwise.core.errors import InputError, InputErrors
 from plantwise.core.family import MethodOutput
+from plantwise.core.linear import LinearModel
 from plantwise.core.options import SolveOptions
-from plantwise.core.replan import Changes, EventField, EventKind, Replanned
+from plantwise.core.replan import Changes, Replanned
 from plantwise.core.result import SolveStatus
 
 FENCE_WEIGHT = 10.0
@@ -93,25 +95,6 @@ TOL = 1e-6
 ORDER_COLUMNS = tuple(c.name for c in SPECS[0].columns)
 ROUTE_KEYS = ("like", "operations", "parts")
 
-EVENTS = {
-    "new_orders": EventKind(
-        "new_orders",
-        (EventField("rows", "any", help="a list of orders: the columns of orders.csv, and like (an order whose "
-                                        "route and parts it takes) or operations and parts"),),
-        "new orders, each a row of orders.csv with its route and parts"),
-    "cancel_order": EventKind("cancel_order", (EventField("order", help="the order withdrawn"),),
-                              "the customer withdraws the order (it must have no history before now)"),
-    "release_order": EventKind("release_order", (EventField("order", help="an order the plan accepted"),),
-                               "the order's commitment is released: the re-plan may reject it"),
-    "capacity": EventKind(
-        "capacity",
-        (EventField("agent", help="supply, production, inventory or distribution"),
-         EventField("resource", required=False, help="the supplier, machine or transport mode"),
-         EventField("from", "int", time=True, help="first hour of the change"),
-         EventField("to", "int", time=True, help="the hour the change ends (exclusive)"),
-         EventField("factor", "float", minimum=0.0, help="capacity multiplier in [from, to), 0 = down")),
-        "a capacity of an agent scaled in hours [from, to), pro rata per period"),
-}
 RESOURCE_WORD = {"supply": "supplier", "production": "machine", "distribution": "transport mode",
                  "inventory": "storage"}
 
@@ -566,7 +549,7 @@ def replan(inst: AcceptanceInstance, plan: AcceptancePlan, changes: Changes, opt
     return Replanned(new, out, fence_changes, applied.notes)
 
 
-def _add_fence(lm: Any, cm: CentralModel, old: OldPlan, orders: np.ndarray, h: int, f: int, q: np.ndarray,
+def _add_fence(lm: LinearModel, cm: CentralModel, old: OldPlan, orders: np.ndarray, h: int, f: int, q: np.ndarray,
                weight: float) -> np.ndarray:
     """Binaries ``k_i`` (one per order of ``orders``) with ``|w_ot - w^old_ot| ≤ q_i (1 - k_i)`` and
     ``|y_ijt - y^old_ijt| ≤ 1 - k_i`` in the fence periods ``h+1..f``; each ``k_i = 1`` earns
