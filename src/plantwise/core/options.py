@@ -22,7 +22,10 @@ class SolveOptions:
     ``work_limit`` caps CP-SAT's deterministic time per solve (its own work units, about a
     second each on a fast core): unlike seconds it does not depend on machine load, so a run
     that stops at its work limit gives the same plan on any machine state. HiGHS has no such
-    limit, so HiGHS-based methods ignore it.
+    limit, so HiGHS-based methods ignore it. ``mip_abs_gap``, when given, replaces the
+    relative gap by an absolute one (``incumbent - bound <= mip_abs_gap``): for models whose
+    objective carries large constant-like terms (a re-plan's fence weights), where a
+    relative gap would be loose in the plan's own units.
     """
 
     time_limit: float | None = 60.0
@@ -33,6 +36,7 @@ class SolveOptions:
     log: bool = False
     progress: Callable[[Progress], None] | None = None
     work_limit: float | None = None
+    mip_abs_gap: float | None = None
 
     def with_(self, **changes: object) -> SolveOptions:
         """Return a copy with ``changes`` applied."""

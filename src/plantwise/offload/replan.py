@@ -29,6 +29,13 @@ The re-plan is the offload MILP of the changed instance with
   named;
 * beyond: keeping an order's old (site, start) earns ``change_penalty`` (the same as
   charging each change, up to a constant);
+* purchases and transshipments from ``now`` on: each quantity that differs from the old
+  plan's (a binary per site-part-period and per lane-part-period, :func:`_penalise_changes`)
+  costs ``change_penalty`` beyond the fence and the old plan's cost (+ the penalty) in the
+  fence — a tenth of a frozen order's weight, so when the fence cannot hold whole, frozen
+  orders are kept before frozen quantities; every frozen quantity that changed is named;
+* the MIP gap is absolute, ``mip_gap`` times the old plan's cost (the fence weights would
+  make a relative gap loose in the plan's own units);
 * warm start: the old plan, when it is feasible for the changed instance.
 
 The objective reported is the plan's own cost (as the verifier recomputes it); the MILP's
@@ -266,24 +273,25 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
     past = np.flatnonzero(cand.start < now)
     lm.set_bounds(past, 0.0, 0.0)
     lm.fix(col[history], np.ones(int(history.sum())))
-    # purchases and transshipments before now keep their quantities
+    # the old purchases and transshipments (every period): before now they are history
+    J, N, T = new.num_sites, new.num_parts, new.horizon
+    pidx = {p: k for k, p in enumerate(new.parts)}
+    buys = plan.purchases
+    bought = np.zeros((J, N, T))
+    bought[buys["site"].map(sidx).to_numpy(np.int64), buys["part"].map(pidx).to_numpy(np.int64),
+           buys["period"].to_numpy(np.int64) - 1] = buys["quantity"].to_numpy(float)
+    moves = plan.shipments
+    shipped = np.zeros((J, J, N, T))  # [from, to, part, departure period]
+    shipped[moves["from_site"].map(sidx).to_numpy(np.int64), moves["to_site"].map(sidx).to_numpy(np.int64),
+            moves["part"].map(pidx).to_numpy(np.int64), moves["period"].to_numpy(np.int64) - 1] = \
+        moves["quantity"].to_numpy(float)
+    y_old = bought.ravel()
+    y_period = np.tile(np.arange(1, T + 1), J * N)
+    q_old = shipped[model.lane_from[model.q_lane], model.lane_to[model.q_lane], model.q_part, model.q_period - 1]
     if now > 1:
-        J, N, T = new.num_sites, new.num_parts, new.horizon
-        pidx = {p: k for k, p in enumerate(new.parts)}
-        buys = plan.purchases[plan.purchases["period"].astype(int) < now]
-        bought = np.zeros((J, N, T))
-        bought[buys["site"].map(sidx).to_numpy(np.int64), buys["part"].map(pidx).to_numpy(np.int64),
-               buys["period"].to_numpy(np.int64) - 1] = buys["quantity"].to_numpy(float)
-        lm.fix(model.y[:, :, : now - 1].ravel(), bought[:, :, : now - 1].ravel())
-        moves = plan.shipments[plan.shipments["period"].astype(int) < now]
-        shipped = np.zeros((J, J, N, T))  # [from, to, part, departure period]
-        shipped[moves["from_site"].map(sidx).to_numpy(np.int64), moves["to_site"].map(sidx).to_numpy(np.int64),
-                moves["part"].map(pidx).to_numpy(np.int64), moves["period"].to_numpy(np.int64) - 1] = \
-            moves["quantity"].to_numpy(float)
+        lm.fix(model.y.ravel()[y_period < now], y_old[y_period < now])
         early = np.flatnonzero(model.q_period < now)
-        lanes = model.q_lane[early]
-        lm.fix(model.q[early], shipped[model.lane_from[lanes], model.lane_to[lanes], model.q_part[early],
-                                       model.q_period[early] - 1])
+        lm.fix(model.q[early], q_old[early])
         zk = np.flatnonzero(model.z_period < now)
         zl = model.z_lane[zk]
         used = shipped.sum(axis=2) > 0  # [from, to, period]: the lane shipped something
@@ -291,12 +299,19 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
     # the fence and the change penalty: rewards on the old columns
     old_cost = float(plan.summary.get("objective") or 0.0) if isinstance(plan.summary, dict) else 0.0
     fence_reward = FENCE_WEIGHT * max(old_cost, 1.0) + changes.change_penalty
+    quantity_fence = max(old_cost, 1.0)  # orders are kept before quantities when the fence cannot hold whole
     keep_fence = fence & has_col
     lm.add_cost(model.x[col[keep_fence]], -fence_reward)
     keep_beyond = beyond & has_col
     if changes.change_penalty > 0:
         lm.add_cost(model.x[col[keep_beyond]], -changes.change_penalty)
     lm.offset += fence_reward * int(fence.sum()) + changes.change_penalty * int(beyond.sum())
+    # purchases and transshipments from now on: a changed quantity costs a penalty (dominant in the fence)
+    flags = []
+    for name, columns, old_values, periods in (("purchase", model.y.ravel(), y_old, y_period),
+                                               ("shipment", model.q, q_old, model.q_period)):
+        flags.append(_penalise_changes(lm, name, columns, old_values, periods, now, freeze,
+                                       quantity_fence + changes.change_penalty, changes.change_penalty))
 
     warm = None
     if has_col.all() and len(old) == new.num_orders:  # the old plan, less cancelled orders, if still feasible
@@ -308,7 +323,8 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
             candidate = None
         if candidate is not None and lm.max_violation(candidate) <= 1e-6:
             warm = candidate
-    res = get_backend("highs").solve(lm, options, start=warm)
+    # the gap in the plan's own units: the fence weights would make a relative gap loose
+    res = get_backend("highs").solve(lm, options.with_(mip_abs_gap=options.mip_gap * max(old_cost, 1.0)), start=warm)
     if not res.status.has_solution or res.x is None:
         out = MethodOutput(res.status, None, solver=res.solver, solver_version=res.solver_version,
                            timings=res.timings, message=res.message or "the re-plan found no plan")
@@ -329,6 +345,12 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
             reason = _fence_reason(new, int(oidx[order]), int(j_old[k]), int(s_old[k]), bool(has_col[k]))
             fence_changes.append({"decision": f"order {order}: site {before[0]}, start {before[1]} -> site "
                                               f"{kept[order][0]}, start {kept[order][1]}", "reason": reason})
+    for (what, frozen_cols, old_values), describe in zip(flags, (_purchase_name, _shipment_name), strict=True):
+        for k in np.flatnonzero(np.abs(np.round(res.x[frozen_cols]) - old_values) > 0.5):
+            fence_changes.append({"decision": describe(new, model, what[k]) + f": {old_values[k]:g} -> "
+                                              f"{np.round(res.x[frozen_cols[k]]):g}",
+                                  "reason": "keeping it is infeasible with the changes (its parts, stock, lane or "
+                                            "purchase limit)"})
     status = res.status if res.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) else SolveStatus.FEASIBLE
     out = MethodOutput(status, new_plan, objective=check.total_cost, bound=None,
                        bound_source="none proven for the plan's own cost: the re-plan's MILP minimises the cost "
@@ -340,6 +362,47 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
                                                 "warm_start": warm is not None, "fence_reward": fence_reward}},
                        message=res.message)
     return Replanned(new, out, fence_changes)
+
+
+def _penalise_changes(lm: Any, name: str, columns: np.ndarray, old: np.ndarray, periods: np.ndarray, now: int,
+                      freeze: int, fence_weight: float, penalty: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A changed quantity v_k != old_k (from ``now`` on) costs ``fence_weight`` in the fence
+    ``[now, freeze)`` and ``penalty`` beyond, through a binary ``c_k``:
+
+        v_k - old_k <= U_k c_k        (U_k the column's upper bound)
+        old_k - v_k <= old_k c_k      (only where old_k > 0)
+
+    so ``c_k = 0`` forces ``v_k = old_k`` and the objective pays for each changed quantity.
+    Returns, for the fence's entries, (their positions in ``columns``, the columns, the old
+    values), to name the frozen quantities that changed."""
+    in_fence = (periods >= now) & (periods < freeze)
+    weight = np.where(in_fence, fence_weight, penalty)
+    pick = np.flatnonzero((periods >= now) & (weight > 0))
+    if pick.size:
+        cols, base = columns[pick], old[pick]
+        upper = np.maximum(lm.upper[cols], base)
+        c = lm.add_vars(f"changed_{name}", pick.size, 0, 1, weight[pick], integer=True)
+        n = pick.size
+        lm.add_rows(f"change_up_{name}", n, np.r_[np.arange(n), np.arange(n)], np.r_[cols, c],
+                    np.r_[np.ones(n), -upper], -np.inf, base)
+        pos = np.flatnonzero(base > 0)
+        m = pos.size
+        lm.add_rows(f"change_down_{name}", m, np.r_[np.arange(m), np.arange(m)], np.r_[cols[pos], c[pos]],
+                    np.r_[-np.ones(m), -base[pos]], -np.inf, -base[pos])
+    frozen = np.flatnonzero(in_fence)
+    return frozen, columns[frozen], old[frozen]
+
+
+def _purchase_name(inst: OffloadInstance, model: Any, k: int) -> str:
+    J, N, T = inst.num_sites, inst.num_parts, inst.horizon
+    j, n, t = np.unravel_index(int(k), (J, N, T))
+    return f"purchase of {inst.parts[n]} at {inst.sites[j]} in period {t + 1}"
+
+
+def _shipment_name(inst: OffloadInstance, model: Any, k: int) -> str:
+    lane = model.q_lane[k]
+    return (f"transshipment of {inst.parts[model.q_part[k]]} {inst.sites[model.lane_from[lane]]} -> "
+            f"{inst.sites[model.lane_to[lane]]} departing in period {model.q_period[k]}")
 
 
 def _history_occupancy(inst: OffloadInstance, plan: OffloadPlan, now: int) -> np.ndarray:

@@ -78,7 +78,11 @@ class HighsBackend(Backend):
         h.setOptionValue("output_flag", bool(options.log))
         if options.time_limit is not None:
             h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
-        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        if options.mip_abs_gap is not None:
+            h.setOptionValue("mip_rel_gap", 0.0)
+            h.setOptionValue("mip_abs_gap", float(options.mip_abs_gap))
+        else:
+            h.setOptionValue("mip_rel_gap", float(options.mip_gap))
         h.setOptionValue("random_seed", int(options.seed))
         build_seconds = time.perf_counter() - t0
         throttle = ProgressThrottle(options)
