@@ -2,8 +2,8 @@
 
 Given a schedule, visit operations from the latest start to the earliest and move each
 one (except a job's last) as late as it can go: it must end by the start of the job's
-next operation, stay inside one working window and not overlap any other operation on
-its machine. Machine choices and every job's finish time are unchanged, so the cost
+next operation, stay inside one working window and not overlap any other operation or
+downtime window on its machine. Machine choices and every job's finish time are unchanged, so the cost
 (which depends only on those) is unchanged; shelf-life lags only get shorter; the flow
 time ``end(last) - start(first)`` of each job can only fall. The result is the same on
 every run.
@@ -51,6 +51,8 @@ def right_shift(shop: Shop, sched: Schedule) -> Schedule:
     busy: dict[int, list[tuple[int, int, int]]] = {}
     for o in placed:
         busy.setdefault(int(machine[o]), []).append((int(start[o]), int(end[o]), int(o)))
+    for m, a, b in shop.downtime:  # a downtime is a busy interval that never moves (index -1)
+        busy.setdefault(int(m), []).append((int(a), int(b), -1))
     for m in busy:
         busy[m].sort()
     next_op = np.full(shop.num_ops, -1, dtype=np.int64)

@@ -251,11 +251,19 @@ def build_shop(inst: ScheduleInstance, jobs: Sequence[tuple[int, float, bool]], 
                 lags.append((k, stage_op[a], stage_op[b], math.floor(hours * MINUTES_PER_HOUR + 1e-9)))
     K = len(jobs)
     g = inst.goods
+    adjustment = inst.adjustment_matrix() if len(inst.adjustments) else None
     inventory = Inventory(
         goods=goods, period_end=period_end, demand=inst.demand, initial=initial,
         holding_cost=g["holding_cost"].to_numpy(float), stockout_cost=g["stockout_cost"].to_numpy(float),
         safety_cost=g["safety_stock_cost"].to_numpy(float), reorder_point=np.asarray(reorder_point, dtype=float),
+        adjustment=adjustment,
     )
+    windows = inst.downtime_windows()
+    downtime = np.array([(m, a, b) for m in sorted(windows) for a, b in windows[m]], dtype=np.int64).reshape(-1, 3)
+    job_loss = None
+    if len(inst.yield_losses):
+        lost = inst.losses()
+        job_loss = np.array([lost.get(name, 0.0) for name in job_name], dtype=float)
     return Shop(
         name=inst.name, machines=machines, machine_stage=inst.machines["stage"].tolist(), job_name=job_name,
         job_good=np.array(job_good, dtype=np.int64), job_quantity=np.array(job_qty, dtype=float),
@@ -267,7 +275,7 @@ def build_shop(inst: ScheduleInstance, jobs: Sequence[tuple[int, float, bool]], 
         breaks=calendar.breaks(), lags=np.array(lags, dtype=np.int64).reshape(-1, 4), inventory=inventory,
         time_unit="min", job_input=np.array(op_input),
         alt_cost_parts={k: np.array(v) for k, v in alt_parts.items()},
-        job_cost_parts={k: np.array(v) for k, v in job_parts.items()},
+        job_cost_parts={k: np.array(v) for k, v in job_parts.items()}, downtime=downtime, job_loss=job_loss,
     )
 
 

@@ -71,6 +71,9 @@ def _is_plant(inst: Any) -> bool:
 def _large_reason(inst: Any, objective: str = "cost") -> str | None:
     if not _is_plant(inst):
         return "method large schedules document-002 plants; job shops and flow shops use method exact"
+    if inst.disrupted:
+        return "method large does not model machine downtime, stock adjustments or yield losses (a re-plan's " \
+               "changed instance); use method exact"
     if objective != "cost":
         return "method large minimises cost; use method exact for makespan or weighted-tardiness"
     if inst.goods["min_batch"].notna().any():
@@ -124,18 +127,17 @@ def _checksum(inst: Any) -> str:
     return h.hexdigest()[:16]
 
 
+def _replan_events() -> dict[str, Any]:
+    from plantwise.schedule.events import EVENTS
+
+    return EVENTS
 
 
+def _replan_horizon(inst: Any) -> int:
+    """The horizon in hours (the unit of ``now`` and the events' times), rounded up."""
+    from plantwise.schedule.instance import MINUTES_PER_HOUR
 
-
-
-
-
-
-
-
-
-
+    return int(-(-int(inst.calendar.horizon) // MINUTES_PER_HOUR))
 
 _specs = dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.schedule.instance", "SPECS", "SCALAR_SPECS"),
                   strict=True))
@@ -162,5 +164,12 @@ FAMILY = register(Family(
     formats={"jsplib": lazy("plantwise.schedule.shop:read_jsplib"), "hfs": lazy("plantwise.schedule.shop:read_hfs")},
     native_format="plant",
     plan_files=("schedule.csv", "inventory.csv", "summary.json"),
-    decisions=(DecisionSpec("schedule", ("job", "step"), ("machine", "start"), "jobs that moved machine or start"),),
+    # a job step is a decision: its machine (text, exact) and start (whole minutes, exact: the
+    # default tolerance; time_scale 60 puts it in the hours of `now`)
+    decisions=(DecisionSpec("schedule", ("job", "step"), ("machine", "start"), "job steps that moved machine or start",
+                            time="start", time_scale=60),),
+    replan=lazy("plantwise.schedule.replan:replan"),
+    replan_events=_replan_events(),
+    time_word="hour",
+    replan_horizon=_replan_horizon,
 ))

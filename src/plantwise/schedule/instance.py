@@ -10,6 +10,11 @@ Tables (one CSV each, or one sheet each of an ``.xlsx``), units in ``docs/models
 * ``stages.csv`` waste cost per unit lost at each stage;
 * ``shelf_life.csv`` perishability: ``end(to_stage) - start(from_stage) <= max_hours``.
 
+Disruptions (optional tables, written only when they have rows; re-planning writes them,
+``docs/replanning-schedule.md``): ``machine_downtime.csv`` (a machine unavailable in
+``[from_hour, to_hour)``), ``stock_adjustments.csv`` (a correction of a good's
+end-of-period stock) and ``yield_losses.csv`` (units of a job's output lost).
+
 ``instance.yaml`` holds the calendar (weeks, days per week, shifts per day, hours per
 shift, period length in hours), the generalised setup and labour costs per hour, the
 reorder-point policy (``static`` or ``dynamic``) and optional batch-size levels.
@@ -142,6 +147,45 @@ SPECS: tuple[TableSpec, ...] = (
     ),
 )
 
+# what changes over time (re-planning's disruptions): optional tables, written only when they
+# have rows. Kept apart from SPECS, the plant's own tables (docs/models/schedule.md lists those).
+DISRUPTION_SPECS: tuple[TableSpec, ...] = (
+    TableSpec(
+        "machine_downtime",
+        (
+            Column("machine", "str", unit="id", doc="a machine of machines.csv"),
+            Column("from_hour", "float", 0, unit="h (wall clock)", doc="first hour it is down, from the start of "
+                                                                     "week 1"),
+            Column("to_hour", "float", 0, unit="h (wall clock)", doc="the hour it works again (after from_hour)"),
+        ),
+        key=("machine", "from_hour"), doc="machines out of use in [from_hour, to_hour) (absent = all machines work)",
+        unknown_columns="error", optional=True,
+    ),
+    TableSpec(
+        "stock_adjustments",
+        (
+            Column("good", "str", unit="id", doc="a good of goods.csv"),
+            Column("period", "int", 1, unit="period", doc="an inventory period 1..P"),
+            Column("quantity", "float", None, unit="units",
+                   doc="added to the end-of-period stock of this and every later period (negative: a loss)"),
+        ),
+        key=("good", "period"), doc="stock corrections, e.g. a stock count (absent = none)",
+        unknown_columns="error", optional=True,
+    ),
+    TableSpec(
+        "yield_losses",
+        (
+            Column("job", "str", unit="id", doc="a job of the plan (schedule.csv's job)"),
+            Column("quantity", "float", 0, unit="units", doc="of the job's output lost: its stock receipt is its "
+                                                             "output less this"),
+        ),
+        key=("job",), doc="output lost by jobs already made or running (absent = none)",
+        unknown_columns="error", optional=True,
+    ),
+)
+ALL_SPECS = SPECS + DISRUPTION_SPECS
+DISRUPTION_COLUMNS = {spec.name: [c.name for c in spec.columns] for spec in DISRUPTION_SPECS}
+
 CALENDAR_KEYS = {"weeks": 1, "days_per_week": 5, "shifts_per_day": 1, "hours_per_shift": 8, "period_hours": 1}
 INTEGER_CALENDAR_KEYS = ("weeks", "days_per_week", "shifts_per_day")
 REORDER_POLICIES = ("static", "dynamic")
@@ -245,6 +289,9 @@ class ScheduleInstance:
     labor_cost_per_hour: float = 0.0
     reorder_policy: str = "dynamic"
     batch_levels: int = 3
+    downtime: pd.DataFrame = field(default_factory=lambda: _empty("machine_downtime"))
+    adjustments: pd.DataFrame = field(default_factory=lambda: _empty("stock_adjustments"))
+    yield_losses: pd.DataFrame = field(default_factory=lambda: _empty("yield_losses"))
 
     @property
     def good_ids(self) -> list[str]:
@@ -257,19 +304,69 @@ class ScheduleInstance:
     def route(self, recipe: str) -> pd.DataFrame:
         return self.routes[self.routes["recipe"] == recipe]
 
+    @property
+    def disrupted(self) -> bool:
+        """True when the instance has machine downtime, stock adjustments or yield losses."""
+        return bool(len(self.downtime) or len(self.adjustments) or len(self.yield_losses))
+
+    def downtime_windows(self) -> dict[int, np.ndarray]:
+        """Per machine index, its downtime as merged ``[start, end)`` minute windows inside the
+        working windows (a break is no downtime: no machine works then anyway)."""
+        out: dict[int, np.ndarray] = {}
+        if not len(self.downtime):
+            return out
+        index = {m: i for i, m in enumerate(self.machine_ids)}
+        work = self.calendar.windows()
+        for machine, grp in self.downtime.groupby("machine", sort=False):
+            a = np.round(grp["from_hour"].to_numpy(float) * MINUTES_PER_HOUR).astype(np.int64)
+            b = np.round(grp["to_hour"].to_numpy(float) * MINUTES_PER_HOUR).astype(np.int64)
+            # clip every (downtime, working window) pair, then merge what touches
+            lo = np.maximum(a[:, None], work[None, :, 0]).ravel()
+            hi = np.minimum(b[:, None], work[None, :, 1]).ravel()
+            keep = hi > lo
+            pieces = sorted(zip(lo[keep].tolist(), hi[keep].tolist(), strict=True))
+            merged: list[list[int]] = []
+            for x, y in pieces:
+                if merged and x <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], y)
+                else:
+                    merged.append([x, y])
+            if merged:
+                out[index[str(machine)]] = np.array(merged, dtype=np.int64).reshape(-1, 2)
+        return out
+
+    def adjustment_matrix(self) -> np.ndarray:
+        """``[G, P]`` stock corrections per good and period (``stock_adjustments.csv``)."""
+        adj = np.zeros((len(self.goods), self.calendar.num_periods))
+        if len(self.adjustments):
+            g = index_of(self.adjustments["good"], self.good_ids)
+            np.add.at(adj, (g, self.adjustments["period"].to_numpy(np.int64) - 1),
+                      self.adjustments["quantity"].to_numpy(float))
+        return adj
+
+    def losses(self) -> dict[str, float]:
+        """Units lost per job name (``yield_losses.csv``)."""
+        return {str(j): float(q) for j, q in zip(self.yield_losses["job"], self.yield_losses["quantity"],
+                                                  strict=True)}
+
     def describe(self) -> str:
+        extra = [f"{len(t)} {what}" for t, what in ((self.downtime, "downtime rows"),
+                                                   (self.adjustments, "stock adjustments"),
+                                                   (self.yield_losses, "yield losses")) if len(t)]
         return (f"{self.name}: {len(self.goods)} goods, {self.goods['recipe'].nunique()} recipes, "
                 f"{len(self.machines)} machines, {self.calendar.num_periods} periods, "
-                f"demand {self.demand.sum():,.0f} units")
+                f"demand {self.demand.sum():,.0f} units" + "".join(f", {e}" for e in extra))
 
     def checksum(self) -> str:
         return frames_checksum(self.to_frames(), repr(self.scalars()))
 
     # ------------------------------------------------------------- tables
     def to_frames(self) -> dict[str, pd.DataFrame]:
+        """The tables of ``SPECS``, and those of ``DISRUPTION_SPECS`` that have rows (so an
+        instance without disruptions has the files, and the checksum, it always had)."""
         g, p = np.nonzero(self.demand)
         goods = np.array(self.good_ids, dtype=object)
-        return {
+        frames = {
             "goods": self.goods.copy(),
             "demand": pd.DataFrame({"good": goods[g], "period": p + 1, "quantity": self.demand[g, p]}),
             "routes": self.routes.copy(),
@@ -277,6 +374,11 @@ class ScheduleInstance:
             "stages": self.stages.copy(),
             "shelf_life": self.shelf_life.copy(),
         }
+        for name, frame in (("machine_downtime", self.downtime), ("stock_adjustments", self.adjustments),
+                            ("yield_losses", self.yield_losses)):
+            if len(frame):
+                frames[name] = frame[DISRUPTION_COLUMNS[name]].reset_index(drop=True).copy()
+        return frames
 
     def scalars(self) -> dict[str, object]:
         return {"name": self.name, "calendar": self.calendar.as_dict(),
@@ -286,6 +388,13 @@ class ScheduleInstance:
 
     def save(self, path: str | Path) -> None:
         save_tables(path, self.to_frames(), self.scalars())
+
+
+def _empty(name: str) -> pd.DataFrame:
+    spec = next(s for s in DISRUPTION_SPECS if s.name == name)
+    return pd.DataFrame({c.name: pd.Series(dtype=object if c.kind == "str" else (np.int64 if c.kind == "int"
+                                                                                else float))
+                         for c in spec.columns})
 
 
 def _blank_file(file: Path) -> bool:
@@ -300,10 +409,10 @@ def load(path: str | Path) -> ScheduleInstance:
     """Load and validate an instance folder or workbook; raises ``InputErrors`` naming every
     defect: every unreadable file, bad cell and bad setting together, then the cross-table rules."""
     path = Path(path)
-    specs = SPECS
+    specs = ALL_SPECS
     if path.is_dir() and _blank_file(path / "shelf_life.csv"):
         # an empty shelf_life.csv (not even a header): no shelf-life rows
-        specs = tuple(spec for spec in SPECS if spec.name != "shelf_life")
+        specs = tuple(spec for spec in ALL_SPECS if spec.name != "shelf_life")
 
     def no_shelf_life_rows(tables: dict[str, Table]) -> dict[str, Table]:
         if "shelf_life" not in tables:
@@ -317,7 +426,7 @@ def load(path: str | Path) -> ScheduleInstance:
 
 def from_frames(frames: dict[str, pd.DataFrame], scalars: dict[str, object]) -> ScheduleInstance:
     """Build and validate an instance from pandas frames (Python API)."""
-    return from_tables(tables_from_frames(frames, SPECS), scalars, "instance.yaml",
+    return from_tables(tables_from_frames(frames, ALL_SPECS), scalars, "instance.yaml",
                        name=str(scalars.get("name") or "schedule"))
 
 
@@ -447,6 +556,8 @@ def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, 
             more = len(too_long) - 20
             err.errors.append(tr.error(None, "rate", f"... and {more} more operations too long for a day"))
     err.raise_if_any()
+    _check_disruptions(tables, goods, machines, calendar, err)
+    err.raise_if_any()
     r = r.drop(columns="_row")
     demand = np.zeros((len(goods), P))
     demand[index_of(td.frame["good"], goods), td.frame["period"].to_numpy(np.int64) - 1] = \
@@ -458,6 +569,9 @@ def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, 
         shelf_life=tl.frame.reset_index(drop=True), calendar=calendar,
         setup_cost_per_hour=s["setup_cost_per_hour"], labor_cost_per_hour=s["labor_cost_per_hour"],  # type: ignore[arg-type]
         reorder_policy=s["reorder_policy"], batch_levels=s["batch_levels"],  # type: ignore[arg-type]
+        **{attr: tables[name].frame.reset_index(drop=True) if name in tables else _empty(name)
+           for name, attr in (("machine_downtime", "downtime"), ("stock_adjustments", "adjustments"),
+                              ("yield_losses", "yield_losses"))},
     )
     first_rate = r[r["step"] == 1].groupby("recipe")["rate"].mean()
     alpha = f["recipe"].map(first_rate).to_numpy(float)
@@ -470,6 +584,30 @@ def from_tables(tables: dict[str, Table], scalars: Mapping[str, object] | None, 
     _check_batches(inst, tg, tl, err)
     err.raise_if_any()
     return inst
+
+
+def _check_disruptions(tables: dict[str, Table], goods: list[str], machines: list[str], calendar: Calendar,
+                       err: ErrorCollector) -> None:
+    """Downtime names a machine and a window ``from_hour < to_hour`` within the calendar's
+    horizon; a stock adjustment names a good and a period ``1..P``."""
+    if "machine_downtime" in tables:
+        t = tables["machine_downtime"]
+        err.extend(check_references(t, "machine", machines, "machine"))
+        f = t.frame
+        for idx in np.flatnonzero((f["to_hour"] <= f["from_hour"]).to_numpy()):
+            err.errors.append(t.error(int(idx), "to_hour", f"must be after from_hour ({f['from_hour'].iat[idx]:g}), "
+                                                           f"got {f['to_hour'].iat[idx]:g}"))
+        end = calendar.horizon / MINUTES_PER_HOUR
+        for idx in np.flatnonzero((f["to_hour"] > end + 1e-9).to_numpy()):
+            err.errors.append(t.error(int(idx), "to_hour", f"{f['to_hour'].iat[idx]:g} h is beyond the horizon "
+                                                           f"({end:g} h)"))
+    if "stock_adjustments" in tables:
+        t = tables["stock_adjustments"]
+        err.extend(check_references(t, "good", goods, "good"))
+        P = calendar.num_periods
+        for idx in np.flatnonzero((t.frame["period"] > P).to_numpy()):
+            err.errors.append(t.error(int(idx), "period", f"period {t.frame['period'].iat[idx]} is beyond the "
+                                                          f"calendar's {P} periods"))
 
 
 def _check_batches(inst: ScheduleInstance, tg: Table, tl: Table, err: ErrorCollector) -> None:

@@ -11,14 +11,16 @@ Variables (all integer; time in the shop's unit, quantities in ``1/QUANTITY_SCAL
 Constraints:
 
 * one alternative per operation of a made job: ``sum_{a in A(o)} y_a = x_{job(o)}``;
-* no overlap on a machine: the chosen intervals on machine ``m`` and the calendar's
-  breaks are pairwise disjoint (``NoOverlap``), so no operation spans a break;
+* no overlap on a machine: the chosen intervals on machine ``m``, the calendar's
+  breaks and the machine's downtime windows are pairwise disjoint (``NoOverlap``), so no
+  operation spans a break or a downtime;
 * route precedence: ``s_{o'} >= e_o`` for consecutive operations ``o, o'`` of a job;
 * release: ``s_{first(k)} >= r_k``; horizon: ``e_o <= H``;
 * shelf life: ``e_{o_to} - s_{o_from} <= L`` for every lag row;
 * completion by period: ``f_kp => x_k``, ``f_kp => e_{last(k)} <= E_p``,
   ``x_k and not f_kp => e_{last(k)} >= E_p + 1``, ``f_kp <= f_{k,p+1}``, ``x_k => f_{k,P}``;
-* inventory balance: ``I_gp - B_gp = I0_g + sum_{k in K_g} q_k f_kp - sum_{p' <= p} d_{gp'}``;
+* inventory balance: ``I_gp - B_gp = I0_g + sum_{k in K_g} q_k f_kp - sum_{p' <= p} (d_{gp'} - a_{gp'})``
+  with ``q_k`` the job's output less its yield loss and ``a`` the stock adjustments;
 * reorder point: ``U_gp >= R_g - I_gp``;
 * identical jobs of a good are made in order: ``x_{k+1} <= x_k`` and ``s_{first(k)} <= s_{first(k+1)}``.
 
@@ -31,13 +33,16 @@ Objectives:
 * ``weighted-tardiness``: ``min sum_k w_k T_k`` with ``T_k >= e_{last(k)} - due_k``, ``T_k >= 0``.
 
 Costs are scaled to integers (``COST_SCALE`` per currency unit) for CP-SAT; the plan's
-reported cost is recomputed in floating point by the verifier.
+reported cost is recomputed in floating point by the verifier. A caller may add its own
+constraints and cost terms (``extend``: re-planning's history, fence and change penalties)
+before the objective is set.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +81,25 @@ class Schedule:
 
 
 @dataclass
+class ModelVars:
+    """The variables of a built model, for a caller's ``extend``: ``made[k]`` (a literal or the
+    constant 1), ``start[o]``, ``end[o]``, ``chosen[a]`` (a literal or the constant 1), and
+    ``op_alts[o]`` / ``job_ops[k]`` (the shop's index sets)."""
+
+    made: list
+    start: list
+    end: list
+    chosen: list
+    op_alts: list[np.ndarray]
+    job_ops: list[np.ndarray]
+
+
+# extend(model, vars, worst) -> (variables, integer coefficients) added to the cost objective;
+# ``worst`` bounds |cost part of the objective| in integer cost units (COST_SCALE per currency)
+Extend = Callable[[cp_model.CpModel, ModelVars, int], tuple[list, list[int]]]
+
+
+@dataclass
 class CpSatOutcome:
     status: SolveStatus
     schedule: Schedule | None
@@ -93,7 +117,8 @@ def _int_cost(values: np.ndarray) -> np.ndarray:
 def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedule | None = None,
                 workers: int | None = None, compact: bool = False,
                 blocked: list[np.ndarray] | None = None, deterministic_time: float | None = None,
-                interleave: bool = False) -> CpSatOutcome:
+                interleave: bool = False, extend: Extend | None = None,
+                interchangeable: np.ndarray | None = None, absolute_gap: float | None = None) -> CpSatOutcome:
     """Build the CP-SAT model of ``shop`` for ``objective`` and solve it within ``options``.
 
     With ``compact`` (cost objective), ties are broken by the total flow time
@@ -104,7 +129,13 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
     ``blocked[m]`` lists ``[start, end)`` windows in which machine ``m`` is taken (by jobs outside this model).
     ``deterministic_time`` caps CP-SAT's deterministic work (reproducible, unlike seconds).
     With ``interleave`` the workers' search is interleaved deterministically: the same
-    input gives the same schedule on every run unless the wall-clock limit cuts the search."""
+    input gives the same schedule on every run unless the wall-clock limit cuts the search.
+
+    ``extend`` (cost objective) adds a caller's constraints and cost terms (see :data:`Extend`);
+    the outcome's objective and bound then include those terms. ``interchangeable[k]``
+    (default: every job) says job ``k`` may be ordered by symmetry with its identical
+    neighbours. ``absolute_gap`` (currency) stops the search once the objective is proven
+    within it, instead of the relative ``mip_gap``."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     t0 = time.perf_counter()
@@ -147,6 +178,8 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
         taken = []
         if blocked is not None and len(blocked[machine]):
             taken = [m.new_interval_var(int(b0), int(b1 - b0), int(b1), "taken") for b0, b1 in blocked[machine]]
+        taken += [m.new_interval_var(int(b0), int(b1 - b0), int(b1), "down") for b0, b1 in
+                  shop.machine_downtime(machine) if b1 > b0]
         if ivs and (len(ivs) > 1 or breaks or taken):
             m.add_no_overlap(ivs + breaks + taken)
     first = np.array([ops[0] for ops in job_ops], dtype=np.int64)
@@ -159,8 +192,10 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
     for _k, o_from, o_to, lag in shop.lags:
         m.add(end[int(o_to)] - start[int(o_from)] <= int(lag))
     # identical jobs (same good, quantity and route alternatives) in order
+    swappable = np.ones(K, dtype=bool) if interchangeable is None else np.asarray(interchangeable, dtype=bool)
     for k in range(K - 1):
-        if shop.job_good[k] >= 0 and shop.job_good[k] == shop.job_good[k + 1] and optional[k] == optional[k + 1] \
+        if swappable[k] and swappable[k + 1] and shop.job_good[k] >= 0 \
+                and shop.job_good[k] == shop.job_good[k + 1] and optional[k] == optional[k + 1] \
                 and np.isclose(shop.job_quantity[k], shop.job_quantity[k + 1]) \
                 and len(job_ops[k]) == len(job_ops[k + 1]) and shop.job_release[k] == shop.job_release[k + 1]:
             if optional[k]:
@@ -181,10 +216,19 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
             terms_coef.append(int(fixed[k]))
         if shop.inventory is not None:
             _inventory(m, shop, made, end, last, terms_vars, terms_coef)
-        cost_expr = cp_model.LinearExpr.weighted_sum(terms_vars, terms_coef) if terms_vars else 0
         proto_vars = m.proto.variables
-        worst = sum(abs(c) * max(abs(d) for d in proto_vars[v.index].domain) for v, c in zip(terms_vars, terms_coef,
-                                                                                            strict=True))
+
+        def largest(variables: list, coefs: list[int]) -> int:
+            return sum(abs(c) * max(abs(d) for d in proto_vars[v.index].domain)
+                       for v, c in zip(variables, coefs, strict=True))
+
+        if extend is not None:
+            more_vars, more_coef = extend(m, ModelVars(made, start, end, chosen, op_alts, job_ops),
+                                          largest(terms_vars, terms_coef))
+            terms_vars += list(more_vars)
+            terms_coef += [int(c) for c in more_coef]
+        cost_expr = cp_model.LinearExpr.weighted_sum(terms_vars, terms_coef) if terms_vars else 0
+        worst = largest(terms_vars, terms_coef)
         tie_scale = K * H + 1 if compact and terms_vars else 1
         if tie_scale > 1 and worst * tie_scale < TIE_BREAK_LIMIT:
             flow = sum(end[int(last[k])] - start[int(first[k])] for k in range(K))
@@ -227,6 +271,9 @@ def solve_cpsat(shop: Shop, objective: str, options: SolveOptions, hint: Schedul
     solver.parameters.num_workers = int(workers if workers is not None else max(1, options.threads))
     solver.parameters.random_seed = int(options.seed)
     solver.parameters.relative_gap_limit = float(options.mip_gap) if objective == "cost" else 0.0
+    if absolute_gap is not None and objective == "cost":
+        solver.parameters.relative_gap_limit = 0.0
+        solver.parameters.absolute_gap_limit = float(max(absolute_gap, 0.0)) * COST_SCALE * tie_scale
     solver.parameters.log_search_progress = bool(options.log)
     if deterministic_time is not None:
         solver.parameters.max_deterministic_time = float(deterministic_time)
@@ -285,11 +332,12 @@ def _inventory(m: cp_model.CpModel, shop: Shop, made: list, end: list, last: np.
     G = len(inv.goods)
     E = inv.period_end.astype(np.int64)
     produced: list[list[tuple[int, cp_model.IntVar]]] = [[[] for _ in range(P)] for _ in range(G)]  # type: ignore[misc]
+    received = shop.received()
     for k in range(shop.num_jobs):
         g = int(shop.job_good[k])
         if g < 0:
             continue
-        q = round(float(shop.job_quantity[k]) * QUANTITY_SCALE)
+        q = round(float(received[k]) * QUANTITY_SCALE)
         e_last = end[int(last[k])]
         prev = None
         for p in range(P):
@@ -304,16 +352,20 @@ def _inventory(m: cp_model.CpModel, shop: Shop, made: list, end: list, last: np.
         if prev is not None:
             m.add_implication(made[k], prev)
     demand = np.round(inv.demand * QUANTITY_SCALE).astype(np.int64)
-    cum = np.cumsum(demand, axis=1)
+    adjust = np.zeros_like(demand) if inv.adjustment is None else np.round(inv.adjustment * QUANTITY_SCALE).astype(
+        np.int64)
+    cum = np.cumsum(demand - adjust, axis=1)  # net draw on the stock up to each period
     initial = np.round(inv.initial * QUANTITY_SCALE).astype(np.int64)
     # per-quantity-unit costs in integer cost units
     hold = _int_cost(inv.holding_cost / QUANTITY_SCALE)
     short = _int_cost(inv.stockout_cost / QUANTITY_SCALE)
     safety = _int_cost(inv.safety_cost / QUANTITY_SCALE)
     rop = np.round(inv.reorder_point * QUANTITY_SCALE).astype(np.int64)
+    gained = np.maximum(adjust, 0).sum(axis=1)
+    lost = np.maximum(demand, 0).sum(axis=1) + np.maximum(-adjust, 0).sum(axis=1)
     for g in range(G):
-        top = int(initial[g] + sum(q for q, _ in produced[g][P - 1]) if P else initial[g])
-        low = int(cum[g, -1]) if P else 0
+        top = int(initial[g] + gained[g] + (sum(q for q, _ in produced[g][P - 1]) if P else 0))
+        low = int(lost[g]) if P else 0
         for p in range(P):
             stock = m.new_int_var(0, max(top, 0), f"I{g}_{p}")
             backlog = m.new_int_var(0, max(low, 0), f"B{g}_{p}")

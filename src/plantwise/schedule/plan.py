@@ -37,6 +37,8 @@ INVENTORY_SPEC = TableSpec(
         Column("stockout", "float", 0),
         Column("reorder_point", "float", 0),
         Column("below_reorder_point", "float", 0),
+        Column("adjustment", "float", None, required=False, default=0.0, unit="units",
+               doc="stock adjustment of the period (only with stock_adjustments.csv)"),
     ),
     key=("good", "period"),
 )

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from plantwise.report import HtmlReport, percent, summary_seconds, summary_value
+from plantwise.report.html import replan_section
 from plantwise.schedule.plan import SchedulePlan
 
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ def time_unit_of(inst: object, summary: dict[str, object] | None = None) -> str:
     return str(summary_value(summary, "time_unit", "time units"))
 
 
-def gantt(schedule: pd.DataFrame, by: str, time_unit: str, breaks: np.ndarray | None = None) -> go.Figure:
-    """Horizontal bars ``[start, end)`` per ``by`` (``machine`` or ``job``), coloured by the other."""
+def gantt(schedule: pd.DataFrame, by: str, time_unit: str, breaks: np.ndarray | None = None,
+          downtime: pd.DataFrame | None = None) -> go.Figure:
+    """Horizontal bars ``[start, end)`` per ``by`` (``machine`` or ``job``), coloured by the other;
+    per machine, ``downtime`` rows (machine, from_hour, to_hour) as grey bars."""
     div, label = _scale(time_unit)
     rows = schedule[by].drop_duplicates().tolist()[:MAX_GANTT_ROWS]
     shown = schedule[schedule[by].isin(rows)]
@@ -61,6 +64,15 @@ def gantt(schedule: pd.DataFrame, by: str, time_unit: str, breaks: np.ndarray | 
             customdata=np.stack([grp["job"], grp["stage"], grp["machine"], grp["start"], grp["end"]], axis=1),
             hovertemplate="job %{customdata[0]}<br>%{customdata[1]} on %{customdata[2]}<br>"
                           "[%{customdata[3]}, %{customdata[4]})<extra></extra>",
+        ))
+    if by == "machine" and downtime is not None and len(downtime):
+        down = downtime[downtime["machine"].isin(rows)]
+        minutes = 60.0 if time_unit == "min" else 1.0  # downtime is in hours
+        fig.add_trace(go.Bar(
+            y=down["machine"], x=(down["to_hour"] - down["from_hour"]) * minutes / div,
+            base=down["from_hour"] * minutes / div, orientation="h", name="downtime",
+            marker={"color": "#7b8794", "pattern": {"shape": "/"}}, opacity=0.6,
+            hovertemplate="downtime %{base:.2f} to %{x:.2f} later<extra></extra>",
         ))
     for b0, b1 in (breaks if breaks is not None else np.zeros((0, 2)))[:60]:
         fig.add_vrect(x0=b0 / div, x1=b1 / div, fillcolor="#d9e2ec", opacity=0.35, line_width=0)
@@ -128,6 +140,7 @@ def write_report(inst: ScheduleInstance | Shop, plan: SchedulePlan, out_dir: str
     rep.key_values(values)
     for v in check.violations[:10]:
         rep.paragraph(str(v), warn=True)
+    replan_section(rep, s, out_dir)
     breakdown = pd.DataFrame({"term": list(check.cost_breakdown), "cost": list(check.cost_breakdown.values())})
     breakdown.to_csv(out_dir / "cost_breakdown.csv", index=False)
     if len(breakdown):
@@ -135,7 +148,7 @@ def write_report(inst: ScheduleInstance | Shop, plan: SchedulePlan, out_dir: str
         rep.table(breakdown, units={"cost": "currency"})
     if len(plan.schedule):
         rep.heading("Gantt chart per machine")
-        rep.figure(gantt(plan.schedule, "machine", unit, breaks))
+        rep.figure(gantt(plan.schedule, "machine", unit, breaks, getattr(inst, "downtime", None)))
         rep.heading("Gantt chart per job")
         rep.figure(gantt(plan.schedule, "job", unit, breaks))
     else:

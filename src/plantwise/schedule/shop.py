@@ -33,6 +33,7 @@ class Inventory:
     Period ``p`` ends at time ``period_end[p]``; ``demand[g, p]`` is consumed during
     period ``p``; a job's output enters stock in the first period whose end is at or
     after the job's finish. Quantities are in units (lbs); costs per unit and period.
+    ``adjustment[g, p]`` (re-planning's stock corrections) enters the stock in period ``p``.
     """
 
     goods: list[str]
@@ -43,6 +44,7 @@ class Inventory:
     stockout_cost: np.ndarray  # [G] per unit and period
     safety_cost: np.ndarray  # [G] per unit below the reorder point and period
     reorder_point: np.ndarray  # [G] units (fixed within one solve)
+    adjustment: np.ndarray | None = None  # [G, P] stock corrections added in period p (None: none)
 
     @property
     def num_periods(self) -> int:
@@ -62,7 +64,10 @@ class Shop:
     (the setup part of the duration) and ``alt_cost`` (machine, labour, setup cost).
     ``lags`` rows ``(job, op_from, op_to, max_lag)`` demand ``end(op_to) - start(op_from)
     <= max_lag`` (shelf life). ``breaks`` are half-open ``[start, end)`` windows in which
-    no machine works. Every operation must end by ``horizon``.
+    no machine works; ``downtime`` rows ``(machine, start, end)`` are windows in which one
+    machine does not (inside working windows, disjoint per machine). Every operation must
+    end by ``horizon``. ``job_loss`` is the part of a job's output lost (its stock receipt
+    is ``job_quantity - job_loss``).
     """
 
     name: str
@@ -91,6 +96,8 @@ class Shop:
     job_input: np.ndarray | None = None  # [O] units entering each operation (food plants)
     alt_cost_parts: dict[str, np.ndarray] = field(default_factory=dict)  # named parts summing to alt_cost
     job_cost_parts: dict[str, np.ndarray] = field(default_factory=dict)  # named parts summing to job_fixed_cost
+    downtime: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int64))  # (machine, start, end)
+    job_loss: np.ndarray | None = None  # [K] output units lost per job (None: none)
 
     # ---------------------------------------------------------------- derived
     @property
@@ -111,6 +118,15 @@ class Shop:
         order = np.argsort(self.alt_op, kind="stable")
         bounds = np.searchsorted(self.alt_op[order], np.arange(self.num_ops + 1))
         return [order[bounds[o]:bounds[o + 1]] for o in range(self.num_ops)]
+
+    def received(self) -> np.ndarray:
+        """``[K]`` units each job puts into stock: its output less its loss."""
+        return self.job_quantity if self.job_loss is None else self.job_quantity - self.job_loss
+
+    def machine_downtime(self, machine: int) -> np.ndarray:
+        """``[start, end)`` downtime windows of machine index ``machine``."""
+        rows = self.downtime[self.downtime[:, 0] == machine] if len(self.downtime) else self.downtime
+        return rows[:, 1:3]
 
     def working_windows(self) -> np.ndarray:
         """``[start, end)`` working windows: the complement of the breaks within ``[0, horizon]``."""

@@ -4,11 +4,14 @@ Rules (violation families): ``format`` (unknown job, good, step or machine), ``r
 (a job misses steps; a mandatory job is missing), ``machine eligibility``, ``duration``
 (end - start must equal the machine's setup plus run time for the batch), ``precedence``
 (a step starts before the previous one ends), ``perishability`` (shelf-life lag),
-``calendar`` (an operation meets a non-working window), ``horizon``, ``release``,
+``calendar`` (an operation meets a non-working window), ``downtime`` (an operation meets
+a downtime window of its machine, ``machine_downtime.csv``), ``horizon``, ``release``,
 ``machine overlap``, ``batch size``, ``reorder point`` (the plan's R must follow the
 policy: the static value, or the one the plan's own lead times imply),
 ``inventory balance`` (the plan's stock table must match, row for row and column for
-column, the one recomputed from the jobs' finish times) and ``cost`` (the reported
+column, the one recomputed from the jobs' finish times, their yield losses and the stock
+adjustments; ``yield loss``: a loss names a job the plan makes, at most its output) and
+``cost`` (the reported
 objective must match the recomputed one). For ``makespan`` and ``weighted-tardiness`` a
 plant plan must make exactly the mandatory jobs, ``ceil(max(0, sum_p d_gp - I0_g) / Q_g)``
 of each good (``route``).
@@ -108,18 +111,25 @@ def inventory_frame(shop: Shop, frame: pd.DataFrame) -> pd.DataFrame:
         ok = ~pd.isna(g)
         period = np.searchsorted(inv.period_end, last["end"].to_numpy(np.int64)[ok], side="left")
         inside = period < P
-        np.add.at(produced, (g[ok].astype(np.int64)[inside], period[inside]),
-                  last["quantity"].to_numpy(float)[ok][inside])
-    net = inv.initial[:, None] + np.cumsum(produced - inv.demand, axis=1)
+        received = last["quantity"].to_numpy(float)
+        if shop.job_loss is not None:  # a yield loss: the job's stock receipt is its output less the loss
+            lost = dict(zip(shop.job_name, shop.job_loss, strict=True))
+            received = received - last["job"].map(lost).fillna(0.0).to_numpy(float)
+        np.add.at(produced, (g[ok].astype(np.int64)[inside], period[inside]), received[ok][inside])
+    adjust = np.zeros((G, P)) if inv.adjustment is None else inv.adjustment
+    net = inv.initial[:, None] + np.cumsum(produced + adjust - inv.demand, axis=1)
     stock = np.maximum(net, 0.0)
     below = np.maximum(inv.reorder_point[:, None] - stock, 0.0)
     gg, pp = np.meshgrid(np.arange(G), np.arange(P), indexing="ij")
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "good": np.array(inv.goods, dtype=object)[gg.ravel()], "period": pp.ravel() + 1,
         "period_end": inv.period_end[pp.ravel()], "demand": inv.demand.ravel(), "produced": produced.ravel(),
         "inventory": np.round(stock.ravel(), 6), "stockout": np.round(np.maximum(-net, 0.0).ravel(), 6),
         "reorder_point": np.repeat(inv.reorder_point, P), "below_reorder_point": np.round(below.ravel(), 6),
     })
+    if inv.adjustment is not None:  # only with stock adjustments: other plans keep their columns
+        out["adjustment"] = adjust.ravel()
+    return out
 
 
 def verify_shop(shop: Shop, plan: SchedulePlan, objective: str = "cost") -> ScheduleVerification:
@@ -151,6 +161,12 @@ def verify_shop(shop: Shop, plan: SchedulePlan, objective: str = "cost") -> Sche
             out.add("horizon", f"{label}: [{start[i]}, {end[i]}) is outside [0, {shop.horizon}]")
         if not shop.working(int(start[i]), int(end[i])):
             out.add("calendar", f"{label}: [{start[i]}, {end[i]}) meets a non-working window")
+        if len(shop.downtime):
+            down = shop.machine_downtime(int(shop.alt_machine[a]))
+            hit = down[(down[:, 0] < end[i]) & (down[:, 1] > start[i]) & (end[i] > start[i])]
+            if len(hit):
+                out.add("downtime", f"{label}: [{start[i]}, {end[i]}) meets the machine's downtime "
+                                    f"[{hit[0, 0]}, {hit[0, 1]}) (machine_downtime.csv)")
         k = int(shop.op_job[o])
         if routes[k][0] == o and start[i] < shop.job_release[k]:
             out.add("release", f"{label}: starts at {start[i]} before the release {shop.job_release[k]}")
@@ -262,7 +278,11 @@ def _check_inventory(stated: pd.DataFrame, recomputed: pd.DataFrame, out: Verifi
                                      f"'{first['good']}' period {first['period']}")
     both = merged[~missing]
     count = 0
-    for col in INVENTORY_COLUMNS:
+    columns = INVENTORY_COLUMNS + (("adjustment",) if "adjustment" in recomputed.columns else ())
+    if "adjustment" in recomputed.columns and "adjustment" not in stated.columns:
+        out.add("inventory balance", "inventory.csv lacks column adjustment (the instance has stock adjustments)")
+        return
+    for col in columns:
         diff = np.abs(both[col].to_numpy(float) - both[f"{col}_plan"].to_numpy(float))
         for i in np.flatnonzero(diff > QUANTITY_TOLERANCE * 2):
             if count >= MAX_MESSAGES:
@@ -323,6 +343,13 @@ def _verify_plant(inst: object, plan: SchedulePlan, objective: str) -> ScheduleV
         else pd.Series(dtype=float)
     R = np.array([float(stated.get(g, 0.0)) for g in goods])
     shop = build_shop(inst, job_list, R, names=names)
+    made_qty = dict(zip(names, (q for _, q, _ in job_list), strict=True))
+    for job, lost in inst.losses().items():
+        if job not in made_qty:
+            pre.add("yield loss", f"yield_losses.csv: job '{job}' is not in the plan (a loss is of a job made)")
+        elif lost > made_qty[job] + QUANTITY_TOLERANCE:
+            pre.add("yield loss", f"yield_losses.csv: job '{job}' loses {lost:g} units, more than its output "
+                                  f"{made_qty[job]:g}")
     out = verify_shop(shop, plan, objective)
     out.violations = pre.violations + out.violations
     if inst.reorder_policy == "static":
