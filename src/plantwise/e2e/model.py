@@ -90,8 +90,15 @@ def production_upper(inst: E2EInstance) -> np.ndarray:
     return capped
 
 
-def build_model(inst: E2EInstance, relax: bool = False) -> E2EModel:
-    """Assemble the integrated MILP (vectorised; see the module docstring)."""
+def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_days: int = 0) -> E2EModel:
+    """Assemble the integrated MILP (vectorised; see the module docstring).
+
+    Hooks for re-planning (:mod:`plantwise.e2e.replan`): ``cap=False`` bounds a lot by the
+    line's capacity alone, :math:`u_{kt} = r_k (H_{lt} - \\sigma_k)^+` (the demand cap is
+    optimum-preserving only when nothing rewards keeping a larger old lot); ``fixed_days``
+    leaves the line-hours and lot rows of days ``1..fixed_days`` unbounded, because the caller
+    fixes every column in them (history, a kept fence) and they then constrain only constants
+    (an old plan within the verifier's tolerance stays feasible)."""
     T = inst.horizon
     K, A, B = inst.num_pairs, inst.num_plant_positions, inst.num_dc_positions
     E, F = len(inst.ship_from), len(inst.move_from)
@@ -100,7 +107,7 @@ def build_model(inst: E2EInstance, relax: bool = False) -> E2EModel:
     days = np.arange(T)
 
     # ---------------------------------------------------------------- variables
-    upper = production_upper(inst)
+    upper = production_upper(inst) if cap else inst.pair_capacity()
     binary_pairs = (inst.moq > 0) | (inst.setup_hours > 0) | (inst.setup_cost > 0)
     x = _grid(m.add_vars("production", K * T, 0.0, upper.ravel()), K, T)
     nb = int(binary_pairs.sum())
@@ -191,8 +198,9 @@ def build_model(inst: E2EInstance, relax: bool = False) -> E2EModel:
         hr_rows.append(lrow[sh].ravel())
         hr_cols.append(y[sh].ravel())
         hr_vals.append(np.repeat(inst.setup_hours[sh], T))
+    free_day = days < fixed_days  # rows over fixed columns only: left unbounded
     m.add_rows("line_hours", L * T, np.concatenate(hr_rows), np.concatenate(hr_cols), np.concatenate(hr_vals),
-               -np.inf, inst.hours.ravel())
+               -np.inf, np.where(np.tile(free_day, L), np.inf, inst.hours.ravel()))
 
     # ---------------------------------------------------------------- lots: MOQ and setup link
     if nb:
@@ -200,13 +208,14 @@ def build_model(inst: E2EInstance, relax: bool = False) -> E2EModel:
         ub = upper[binary_pairs].ravel()
         r = np.arange(nb * T)
         m.add_rows("lot_upper", nb * T, np.concatenate([r, r]), np.concatenate([xb, yb]),
-                   np.concatenate([np.ones(nb * T), -ub]), -np.inf, 0.0)
+                   np.concatenate([np.ones(nb * T), -ub]), -np.inf, np.where(np.tile(free_day, nb), np.inf, 0.0))
         has_moq = np.repeat(inst.moq[binary_pairs] > 0, T)
         if has_moq.any():
             n = int(has_moq.sum())
             r = np.arange(n)
             m.add_rows("lot_minimum", n, np.concatenate([r, r]), np.concatenate([xb[has_moq], yb[has_moq]]),
-                       np.concatenate([np.ones(n), -np.repeat(inst.moq[binary_pairs], T)[has_moq]]), 0.0, np.inf)
+                       np.concatenate([np.ones(n), -np.repeat(inst.moq[binary_pairs], T)[has_moq]]),
+                       np.where(np.tile(free_day, nb)[has_moq], -np.inf, 0.0), np.inf)
 
     return E2EModel(instance=inst, model=m, x=x, y=y, binary_pairs=binary_pairs, plant_stock=Ia, dc_stock=Ib,
                     backlog=Bb, ship=z, move=w, x_upper=upper)

@@ -37,6 +37,7 @@ from plantwise.e2e.instance import E2EInstance
 from plantwise.e2e.plan import E2EPlan
 from plantwise.e2e.verifier import plan_arrays, verify
 from plantwise.report import HtmlReport, percent, summary_seconds, summary_value
+from plantwise.report.html import replan_section
 
 POSITION_CLASSES = ("over target", "between target and minimum", "between minimum and 0", "below 0")
 TOP_SKUS = 6  # SKUs drawn against their target and minimum
@@ -285,6 +286,7 @@ def write_report(inst: E2EInstance, plan: E2EPlan, out_dir: str | Path) -> Path:
     })
     for v in check.violations[:10]:
         rep.paragraph(str(v), warn=True)
+    replan_section(rep, s, folder)
     path = summary_value(s, "path")
     if path:
         rep.heading(f"Configurator path: phase {summary_value(s, 'phase')}")
