@@ -318,3 +318,30 @@ def test_history_before_now_is_checked_against_the_horizon_in_hours() -> None:
     assert FAM.replan_horizon(inst) == 56  # 2 days and 8 hours
     with pytest.raises(InputErrors, match=r"outside the horizon 1\.\.56"):
         check_changes({"now": 57}, FAM.replan_events, FAM.replan_horizon(inst), time_word="hour")
+
+
+def test_demand_events_land_in_their_periods_and_keep_the_batch_size() -> None:
+    """2-hour periods: a due in the break after day 2 counts in day 2's last period (8, ending at
+    32 h); a rush order due before now goes to the first period ending after now (period 2); a
+    forecast for a past period is history. B's batch (its EPQ) stays what it was."""
+    inst = tiny()
+    plan = hand_plan(inst)
+    inst.goods.loc[1, "batch_size"] = np.nan  # B's batch: the EPQ, kept by the changed instance
+    plan.schedule = plan.schedule[plan.schedule["good"] == "A"].reset_index(drop=True)
+    new = apply_events(inst, plan, _changes(inst, now=3, events=[
+        {"kind": "rush_order", "good": "A", "quantity": 40, "due": 40},   # in the break after day 2
+        {"kind": "rush_order", "good": "A", "quantity": 7, "due": 1},     # due already: period 2 (4 h)
+        {"kind": "demand", "good": "B", "quantity": 90, "due": 26}]))    # period 5: hours 24..26
+    added = new.demand - inst.demand
+    assert added[0, 7] == pytest.approx(40) and added[0, 1] == pytest.approx(7)
+    assert new.demand[1, 4] == pytest.approx(90) and new.demand[1, 5] == inst.demand[1, 5]
+    assert np.array_equal(_epq_of(new), _epq_of(inst)) and new.goods["annual_demand"].iat[1] == 500
+    with pytest.raises(InputErrors, match=r"event 1 \(demand\).*ended by now"):
+        apply_events(inst, plan, _changes(inst, now=5, events=[{"kind": "demand", "good": "B", "quantity": 5,
+                                                                "due": 2}]))
+
+
+def _epq_of(inst: ScheduleInstance) -> np.ndarray:
+    from plantwise.schedule.expand import epq
+
+    return epq(inst)[0]

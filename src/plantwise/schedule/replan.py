@@ -23,9 +23,9 @@ Events, applied in order to a copy of the instance (:func:`apply_events`):
   what the plan's history gives there is a row of ``stock_adjustments.csv`` in that period.
 
 A demand event leaves the goods' batch sizes and demand rates as they were: for a good
-whose ``batch_size`` (EPQ) or ``mean_demand`` was blank, the old value is written into
-the changed instance, so the jobs already made keep their size and the reorder-point
-formula its rate.
+whose ``annual_demand`` or ``mean_demand`` was blank, the old value (the horizon's demand,
+the demand per working hour) is written into the changed instance, so its EPQ, the size
+of the jobs already made, and the reorder-point formula's rate stay what they were.
 
 Jobs. Old jobs keep their names; a job with a step before now is made (mandatory), every
 other old job may be dropped. New candidate jobs (optional, as many as the cold model of
@@ -76,6 +76,7 @@ import pandas as pd
 
 from plantwise.core.errors import InputError, InputErrors
 from plantwise.core.family import MethodOutput
+from plantwise.core.interrupt import stop_requested
 from plantwise.core.options import SolveOptions
 from plantwise.core.replan import Changes, Replanned
 from plantwise.core.result import SolveStatus
@@ -84,7 +85,6 @@ from plantwise.schedule.events import EVENTS as SCHEDULE_EVENTS
 from plantwise.schedule.expand import (
     build_shop,
     default_jobs,
-    epq,
     lead_times,
     reorder_points,
     static_reorder_points,
@@ -96,7 +96,7 @@ from plantwise.schedule.instance import (
     mean_demand,
 )
 from plantwise.schedule.methods import MAX_ROP_ITERATIONS, schedule_frame
-from plantwise.schedule.model import COST_SCALE, ModelVars, Schedule, solve_cpsat
+from plantwise.schedule.model import COST_SCALE, CpSatOutcome, ModelVars, Schedule, solve_cpsat
 from plantwise.schedule.plan import SchedulePlan
 from plantwise.schedule.shop import Shop
 from plantwise.schedule.verifier import _natural, inventory_frame, verify
@@ -234,14 +234,15 @@ def apply_events(inst: ScheduleInstance, plan: SchedulePlan, changes: Changes) -
     frames["demand"] = pd.DataFrame({"good": np.array(goods, dtype=object)[gg], "period": pp + 1,
                                      "quantity": demand[gg, pp]})
     if touched:  # the batch sizes and demand rates stay those of the plan (module docstring)
-        sizes, _ = epq(inst)
+        horizon_demand = inst.demand.sum(axis=1)
         rates = mean_demand(inst)
         g_frame = frames["goods"]
         for g in sorted(touched):
-            if pd.isna(g_frame["batch_size"].iat[g]) and pd.isna(g_frame["min_batch"].iat[g]):
-                g_frame.loc[g_frame.index[g], "batch_size"] = float(sizes[g])
-            if pd.isna(g_frame["mean_demand"].iat[g]):
-                g_frame.loc[g_frame.index[g], "mean_demand"] = float(rates[g])
+            row = g_frame.index[g]
+            if pd.isna(g_frame.at[row, "annual_demand"]):  # the EPQ's D: the old horizon's demand
+                g_frame.loc[row, "annual_demand"] = float(horizon_demand[g])
+            if pd.isna(g_frame.at[row, "mean_demand"]):  # the EPQ's and the reorder point's rate
+                g_frame.loc[row, "mean_demand"] = float(rates[g])
     down = pd.concat([d for d in downtime if len(d)], ignore_index=True) if any(len(d) for d in downtime) else None
     if down is not None:
         frames["machine_downtime"] = down.drop_duplicates(["machine", "from_hour"], keep="last")
@@ -406,6 +407,7 @@ def replan(inst: ScheduleInstance, plan: SchedulePlan, changes: Changes, options
     workers = max(1, int(options.threads))
     iterations: list[dict[str, Any]] = []
     settled, seen = not dynamic, []
+    last: CpSatOutcome | None = None  # the last iteration with a schedule
     build_seconds, solve_seconds = time.perf_counter() - t0, 0.0
     while True:
         left = options.remaining(time.perf_counter() - t0)
@@ -418,8 +420,12 @@ def replan(inst: ScheduleInstance, plan: SchedulePlan, changes: Changes, options
         iterations.append(entry)
         build_seconds += out.build_seconds
         solve_seconds += out.solve_seconds
+        if out.schedule is None and last is not None:  # the time ran out on a later iteration: keep the last plan
+            out, settled = last, False
+            break
         if out.schedule is None or not dynamic:
             break
+        last = out
         hint = out.schedule
         L = lead_times(shop, out.schedule.job_made, out.schedule.op_start, out.schedule.op_end)
         R_next = reorder_points(new, L)
@@ -428,7 +434,8 @@ def replan(inst: ScheduleInstance, plan: SchedulePlan, changes: Changes, options
             settled = True
             break
         if any(np.allclose(R_next, r, atol=0.005, rtol=0) for r in seen) or len(iterations) >= MAX_ROP_ITERATIONS \
-                or (options.time_limit is not None and time.perf_counter() - t0 >= options.time_limit):
+                or (options.time_limit is not None and time.perf_counter() - t0 >= options.time_limit) \
+                or stop_requested():
             break
         seen.append(R)
         R = R_next
@@ -460,8 +467,8 @@ def replan(inst: ScheduleInstance, plan: SchedulePlan, changes: Changes, options
     L = lead_times(shop, sched.job_made, sched.op_start, sched.op_end)
     notes = [f"job names: the old jobs keep theirs; new candidate jobs are {_span(extra_names)} (none renumbered)"]
     if any(e["kind"] in ("rush_order", "demand") for e in changes.events):
-        notes.append("demand events keep the goods' batch sizes and demand rates (written into the changed "
-                     "instance where they were blank)")
+        notes.append("demand events keep the goods' batch sizes and demand rates (annual_demand and mean_demand "
+                     "written into the changed instance where they were blank)")
     if dynamic:
         notes.append("reorder point " + ("settled" if settled else "did not settle: the plan reports the one its "
                                                                    "lead times imply"))
