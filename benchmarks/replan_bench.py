@@ -64,7 +64,7 @@ def _valid(fam: Any, inst: Any, plan: Any, changes: dict[str, Any], apply: Calla
 def offload_disruption(fam: Any, inst: Any, plan: Any, rng: np.random.Generator) -> dict[str, Any]:
     """now = T/5, fence 5 periods; a site with the most stations loses one for 8 periods; a new
     order like a random one; an order starting after the fence is cancelled."""
-    from plantwise.offload.replan import apply_events
+    from plantwise.offload.replanning import apply_events
 
     T = inst.horizon
     now = max(2, T // 5)
@@ -85,7 +85,88 @@ def offload_disruption(fam: Any, inst: Any, plan: Any, rng: np.random.Generator)
     raise RuntimeError("no valid site_down found")
 
 
-DISRUPTIONS: dict[str, Callable[..., dict[str, Any]]] = {"offload": offload_disruption}
+def acceptance_disruption(fam: Any, inst: Any, plan: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """now = horizon/5 (hours), fence one day; a machine at half capacity for two days; a new
+    order like a random one; an accepted order without history is cancelled."""
+    from plantwise.acceptance.replanning import apply_events
+
+    H = int(inst.horizon_hours)
+    now, freeze = max(1, H // 5), min(H + 1, H // 5 + 24)
+    orders = list(inst.order_ids)
+    accepted = [o for o in plan.orders.loc[plan.orders["accepted"].astype(bool), "order"].astype(str)]
+    like = str(rng.choice(orders))
+    events: list[dict[str, Any]] = [{"kind": "new_orders", "rows": [{"order": "NEW1", "like": like}]}]
+    for order in rng.permutation(accepted):
+        for machine in rng.permutation(list(inst.machines["machine"].astype(str))):
+            trial = [*events, {"kind": "cancel_order", "order": str(order)},
+                     {"kind": "capacity", "agent": "production", "resource": machine, "from": now + 8,
+                      "to": min(H, now + 56), "factor": 0.5}]
+            changes = {"now": now, "freeze_until": freeze, "change_penalty": 0, "events": trial}
+            if _valid(fam, inst, plan, changes, apply_events):
+                return changes
+    raise RuntimeError("no valid acceptance disruption found")
+
+
+def schedule_disruption(fam: Any, inst: Any, plan: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """now = the hour by which 30 % of the steps have started, fence 4 hours; a machine used after the fence is
+    down for 8 hours; a rush order of a good; a good's demand in a later period is cancelled
+    (set to 0)."""
+    from plantwise.schedule.replanning import apply_events
+
+    H = int(fam.replan_horizon(inst))
+    sched = plan.schedule
+    now = max(1, int(np.quantile(sched["start"].to_numpy(float), 0.3)) // 60)  # 30 % of the steps are history
+    freeze = min(H + 1, now + 4)
+    later = sched[sched["start"] >= 60 * freeze]
+    goods = sorted(set(sched["good"].astype(str)))
+    for _, step in later.sample(frac=1.0, random_state=int(rng.integers(1 << 30))).iterrows():
+        hour = int(step["start"]) // 60
+        down = {"kind": "machine_down", "machine": str(step["machine"]), "from": hour, "to": min(H, hour + 8)}
+        for rush_good, gone_good in zip(rng.permutation(goods), rng.permutation(goods), strict=True):
+            events = [down, {"kind": "rush_order", "good": str(rush_good), "quantity": 1000.0,
+                             "due": min(H, now + 24)},
+                      {"kind": "demand", "good": str(gone_good), "quantity": 0.0, "due": min(H, now + 54)}]
+            changes = {"now": now, "freeze_until": freeze, "change_penalty": 0, "events": events}
+            if _valid(fam, inst, plan, changes, apply_events):
+                return changes
+    raise RuntimeError("no valid schedule disruption found")
+
+
+def e2e_disruption(fam: Any, inst: Any, plan: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """now = day T/4 + 1, fence 2 days; a line with production after the fence loses half its
+    hours for 3 days; one SKU-DC's demand rises by half for the rest of the horizon; another
+    SKU-DC's demand is cancelled (factor 0) for the rest of the horizon."""
+    from plantwise.e2e.replanning import apply_events
+
+    T = int(inst.horizon)
+    now = T // 4 + 1
+    freeze = min(T + 1, now + 2)
+    prod = plan.production
+    busy = sorted(set(prod.loc[prod["day"] >= freeze, "line"].astype(str)))
+    hours = float(np.max(inst.hours)) if np.size(inst.hours) else 24.0
+    for line in rng.permutation(busy):
+        for a, b in rng.choice(inst.num_dc_positions, size=(20, 2)):
+            if a == b:
+                continue
+            def demand(k: int, factor: float) -> dict[str, Any]:
+                return {"kind": "demand", "sku": str(inst.skus[inst.dc_pos_sku[k]]),
+                        "dc": str(inst.dcs[inst.dc_pos_dc[k]]), "from_day": now, "to_day": T, "factor": factor}
+
+            events = [{"kind": "line_down", "line": str(line), "from_day": freeze, "to_day": min(T, freeze + 2),
+                       "hours": round(hours / 2, 3)}, demand(a, 1.5), demand(b, 0.0)]
+            changes = {"now": now, "freeze_until": freeze, "change_penalty": 0, "events": events}
+            if _valid(fam, inst, plan, changes, apply_events):
+                return changes
+    raise RuntimeError("no valid e2e disruption found")
+
+
+DISRUPTIONS: dict[str, Callable[..., dict[str, Any]]] = {"offload": offload_disruption, "e2e": e2e_disruption,
+                                                        "schedule": schedule_disruption,
+                                                        "acceptance": acceptance_disruption}
+
+# the decision kind issue 13 names for each family ("a changed decision: an order that moved site or
+# start; a production quantity per SKU-line-day ...; a job that moved ...; an order whose acceptance flipped")
+KEY_DECISIONS = {"offload": "assignments", "e2e": "production", "schedule": "schedule", "acceptance": "orders"}
 
 CASES: dict[str, dict[str, Any]] = {
     "offload-smoke": {"family": "offload", "generate": {"orders": 20, "seed": 1, "horizon": 30,
@@ -95,6 +176,17 @@ CASES: dict[str, dict[str, Any]] = {
                     "cold_limit": 60.0, "penalty": 10_000.0, "params": {"baseline": False}},
     "offload-500": {"family": "offload", "generate": {"orders": 500, "seed": 1, "replenishment": "free"},
                     "cold_limit": 120.0, "penalty": 10_000.0, "params": {"baseline": False}},
+    "e2e-s3": {"family": "e2e", "generate": {"scenario": 3, "seed": 1}, "cold_limit": 60.0, "penalty": 1_000.0},
+    "e2e-smoke": {"family": "e2e", "generate": {"scenario": 1, "seed": 1, "skus": 4}, "cold_limit": 20.0,
+                  "penalty": 1_000.0},
+    "schedule-s2": {"family": "schedule", "generate": {"scenario": 2}, "cold_limit": 60.0, "penalty": 100.0},
+    "schedule-large": {"family": "schedule", "generate": {"large": True, "seed": 1}, "cold_limit": 120.0,
+                       "penalty": 100.0},
+    "schedule-smoke": {"family": "schedule", "generate": {"scenario": 1}, "cold_limit": 20.0, "penalty": 100.0},
+    "acceptance-smoke": {"family": "acceptance", "generate": {"orders": 10, "seed": 6}, "cold_limit": 20.0,
+                         "penalty": 1_000.0},
+    "acceptance-50": {"family": "acceptance", "generate": {"orders": 50, "seed": 1}, "cold_limit": 120.0,
+                      "penalty": 1_000.0},
 }
 
 
@@ -142,6 +234,13 @@ def run_case(name: str, replan_limit: float, penalties: list[float], seed: int) 
         "cold_solve_status": str(scratch.status), "cold_solve_cost": scratch.objective,
         "cold_solve_gap": scratch.gap, "cold_solve_seconds": round(scratch_seconds, 3),
     }
+    key = KEY_DECISIONS[fam.name]
+    row["key_decision"] = key
+    row["replan_key_changes"] = int((kpis.get("changes_by_kind") or {}).get(key, 0))
+    cold_key = cold.get(f"changes_{key}")
+    row["cold_reopt_key_changes"] = int(cold_key) if cold_key == cold_key and cold_key is not None else 0
+    row["key_changes_ratio"] = round(row["replan_key_changes"] / max(row["cold_reopt_key_changes"], 1), 4)
+    row["met_key_changes"] = bool(row["key_changes_ratio"] <= 1 / 3)
     row["time_ratio"] = round(replan_seconds / max(scratch_seconds, 1e-9), 4)
     row["changes_ratio"] = round(float(kpis.get("changes") or 0) / max(int(cold["changes"]), 1), 4)
     row["cost_excess_pct"] = None if cost is None else round(100 * sense * (float(cost) - cold_cost)
@@ -172,8 +271,9 @@ def table(path: Path) -> str:
 
     df = pd.read_csv(path)
     cols = ["case", "events", "cold_solve_seconds", "replan_seconds", "time_ratio", "met_time",
-            "cold_reopt_changes", "replan_changes", "changes_ratio", "met_changes", "cold_reopt_cost", "replan_cost",
-            "cost_excess_pct", "met_cost", "frozen_changed", "replan_status"]
+            "cold_reopt_changes", "replan_changes", "changes_ratio", "met_changes", "key_decision",
+            "cold_reopt_key_changes", "replan_key_changes", "key_changes_ratio", "met_key_changes",
+            "cold_reopt_cost", "replan_cost", "cost_excess_pct", "met_cost", "frozen_changed", "replan_status"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in df[cols].to_dict("records"):
         lines.append("| " + " | ".join(_fmt(r[c]) for c in cols) + " |")

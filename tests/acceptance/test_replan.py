@@ -1,4 +1,4 @@
-"""Re-planning an acceptance plan (plantwise.acceptance.replan on plantwise.core.replan): history and
+"""Re-planning an acceptance plan (plantwise.acceptance.replanning on plantwise.core.replan): history and
 commitments kept, the fence kept unless infeasible (and then named), a capacity loss dropping only
 the commitments it must, change penalties against direct solves, changes.csv exact, bad changes
 files named by event and field (exit 2)."""
@@ -19,7 +19,7 @@ import yaml
 
 from plantwise.acceptance.instance import load
 from plantwise.acceptance.model import build
-from plantwise.acceptance.replan import apply_events
+from plantwise.acceptance.replanning import apply_events
 from plantwise.acceptance.verifier import verify
 from plantwise.core.backends import get_backend
 from plantwise.core.errors import InputErrors

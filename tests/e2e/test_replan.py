@@ -1,4 +1,4 @@
-"""Re-planning an e2e plan (plantwise.core.replan + plantwise.e2e.replan): history kept, the
+"""Re-planning an e2e plan (plantwise.core.replan + plantwise.e2e.replanning): history kept, the
 fence kept unless infeasible (and then moved by the least and named), the change penalty per
 production decision, changes.csv exact, bad changes files named by event and field.
 
@@ -20,7 +20,7 @@ from plantwise.core.family import families
 from plantwise.core.pipeline import replan, solve
 from plantwise.core.replan import check_changes
 from plantwise.e2e.evaluate import simulate
-from plantwise.e2e.replan import apply_events, old_arrays
+from plantwise.e2e.replanning import apply_events, old_arrays
 
 FAM = families()["e2e"]
 ENV = {"PATH": "/usr/bin:/bin", "COLUMNS": "250"}

@@ -1,4 +1,4 @@
-"""Re-planning an offload plan (plantwise.core.replan + plantwise.offload.replan): history kept,
+"""Re-planning an offload plan (plantwise.core.replan + plantwise.offload.replanning): history kept,
 the fence kept unless infeasible (and then named), change penalties, changes.csv exact, bad
 changes files named by event and field."""
 
@@ -72,7 +72,7 @@ def test_penalty_zero_is_the_cold_optimum_and_a_large_one_the_fewest_changes(sol
     cold_changes = _changes(inst, now=1, freeze_until=1, change_penalty=0, events=events)
     free = replan(FAM, inst, plan, cold_changes, time_limit=30, handle_signals=False)
     changed = free.attachments  # the changed instance, solved cold
-    from plantwise.offload.replan import apply_events
+    from plantwise.offload.replanning import apply_events
 
     cold = solve(FAM, apply_events(inst, plan, cold_changes), time_limit=30, handle_signals=False, baseline=False)
     assert free.status.value == "optimal" and cold.status.value == "optimal" and changed

@@ -1,4 +1,4 @@
-"""Re-planning a schedule (plantwise.schedule.replan): the documented example through the CLI,
+"""Re-planning a schedule (plantwise.schedule.replanning): the documented example through the CLI,
 a downtime under a frozen step, penalty 0 against the cold re-optimum and a large penalty
 against the fewest changes, bad changes files, and the disruption tables the changed
 instance carries (downtime, stock adjustments, yield losses).
@@ -24,7 +24,7 @@ from plantwise.core.replan import check_changes
 from plantwise.schedule.expand import build_shop
 from plantwise.schedule.instance import Calendar, ScheduleInstance, from_frames, load
 from plantwise.schedule.plan import SchedulePlan
-from plantwise.schedule.replan import apply_events
+from plantwise.schedule.replanning import apply_events
 from plantwise.schedule.verifier import inventory_frame, verify
 
 FAM = families()["schedule"]
@@ -305,7 +305,7 @@ def test_the_verifier_flags_a_step_in_a_downtime_and_method_large_refuses_disrup
 
 def test_the_api_function_survives_the_module_import() -> None:
     import plantwise.schedule as schedule
-    import plantwise.schedule.replan as module
+    import plantwise.schedule.replanning as module
 
     assert callable(schedule.replan) and module.apply_events is apply_events
     inst = tiny()

@@ -1,4 +1,4 @@
-"""The event kinds of an acceptance re-plan (:mod:`plantwise.acceptance.replan` applies them),
+"""The event kinds of an acceptance re-plan (:mod:`plantwise.acceptance.replanning` applies them),
 kept apart so that declaring the family does not import the model."""
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ FAMILY = register(Family(
                      "production that changed (units per order, step and period)", absent={"units": 0},
                      time="start_hours"),
     ),
-    replan=lazy("plantwise.acceptance.replan:replan"),
+    replan=lazy("plantwise.acceptance.replanning:replan"),
     replan_events=_replan_events(),
     time_word="hour",
     replan_horizon=_horizon_hours,

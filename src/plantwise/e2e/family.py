@@ -19,6 +19,7 @@ from plantwise.core.family import (
     specs_of,
 )
 from plantwise.core.options import SolveOptions
+from plantwise.core.rolling import RollingSpec
 
 KPI_KEYS = ("produced_units", "shipped_units", "transferred_units", "stockout_unit_days", "phase")
 EXECUTORS = ("serial", "process", "ray")
@@ -63,13 +64,13 @@ def _runner(method: str) -> Any:
 
 
 def _tolerance() -> float:
-    from plantwise.e2e.replan import DECISION_TOLERANCE
+    from plantwise.e2e.replanning import DECISION_TOLERANCE
 
     return DECISION_TOLERANCE
 
 
 def _replan_events() -> dict[str, Any]:
-    from plantwise.e2e.replan import EVENTS
+    from plantwise.e2e.replanning import EVENTS
 
     return EVENTS
 
@@ -113,7 +114,8 @@ FAMILY = register(Family(
                      "inter-plant transfers that changed", tolerance=_tolerance(), absent={"quantity": 0.0},
                      time="day"),
     ),
-    replan=lazy("plantwise.e2e.replan:replan"),
+    replan=lazy("plantwise.e2e.replanning:replan"),
     replan_events=_replan_events(),
     time_word="day",
+    rolling=RollingSpec(lazy("plantwise.e2e.rolling:draw_events")),
 ))

@@ -93,7 +93,7 @@ def production_upper(inst: E2EInstance) -> np.ndarray:
 def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_days: int = 0) -> E2EModel:
     """Assemble the integrated MILP (vectorised; see the module docstring).
 
-    Hooks for re-planning (:mod:`plantwise.e2e.replan`): ``cap=False`` bounds a lot by the
+    Hooks for re-planning (:mod:`plantwise.e2e.replanning`): ``cap=False`` bounds a lot by the
     line's capacity alone, :math:`u_{kt} = r_k (H_{lt} - \\sigma_k)^+` (the demand cap is
     optimum-preserving only when nothing rewards keeping a larger old lot); ``fixed_days``
     leaves the line-hours and lot rows of days ``1..fixed_days`` unbounded, because the caller

@@ -18,6 +18,7 @@ from plantwise.core.family import (
     specs_of,
 )
 from plantwise.core.options import SolveOptions
+from plantwise.core.rolling import RollingSpec
 
 KPI_KEYS = ("replenishment", "baseline_cost", "baseline_status", "baseline_bound", "baseline_gap", "saving_pct",
             "offloaded_orders", "orders_per_site", "transshipment_periods", "transshipped_units")
@@ -54,15 +55,9 @@ def _generate(p: OffloadGenerate) -> Any:
 
 
 def _replan_events() -> dict[str, Any]:
-    from plantwise.offload.replan import EVENTS
+    from plantwise.offload.replanning import EVENTS
 
     return EVENTS
-
-
-def _rolling() -> Any:
-    from plantwise.core.rolling import RollingSpec
-
-    return RollingSpec(lazy("plantwise.offload.rolling:draw_events"), {"baseline": False})
 
 
 def _runner(method: str) -> Any:
@@ -130,7 +125,7 @@ FAMILY = register(Family(
         DecisionSpec("transshipments", ("from_site", "to_site", "part", "period"), ("quantity",),
                      "transshipments that changed", absent={"quantity": 0}, time="period"),
     ),
-    replan=lazy("plantwise.offload.replan:replan"),
+    replan=lazy("plantwise.offload.replanning:replan"),
     replan_events=_replan_events(),
-    rolling=_rolling(),
+    rolling=RollingSpec(lazy("plantwise.offload.rolling:draw_events"), {"baseline": False}),
 ))

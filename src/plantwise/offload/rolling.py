@@ -30,7 +30,7 @@ from plantwise.core.errors import InputErrors
 from plantwise.core.replan import Changes
 from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.plan import OffloadPlan
-from plantwise.offload.replan import apply_events
+from plantwise.offload.replanning import apply_events
 
 
 def draw_events(inst: OffloadInstance, plan: OffloadPlan, now: int, next_now: int,

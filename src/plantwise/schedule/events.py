@@ -1,8 +1,8 @@
 """The schedule family's re-planning event kinds (checked field by field by
-:func:`plantwise.core.replan.check_changes`; applied by :func:`plantwise.schedule.replan.apply_events`).
+:func:`plantwise.core.replan.check_changes`; applied by :func:`plantwise.schedule.replanning.apply_events`).
 
 Times are hours from the schedule's start (the start of week 1, wall clock), like ``now``.
-Kept apart from :mod:`plantwise.schedule.replan` so that registering the family imports no solver.
+Kept apart from :mod:`plantwise.schedule.replanning` so that registering the family imports no solver.
 """
 
 from __future__ import annotations

@@ -168,7 +168,7 @@ FAMILY = register(Family(
     # default tolerance; time_scale 60 puts it in the hours of `now`)
     decisions=(DecisionSpec("schedule", ("job", "step"), ("machine", "start"), "job steps that moved machine or start",
                             time="start", time_scale=60),),
-    replan=lazy("plantwise.schedule.replan:replan"),
+    replan=lazy("plantwise.schedule.replanning:replan"),
     replan_events=_replan_events(),
     time_word="hour",
     replan_horizon=_replan_horizon,

@@ -65,9 +65,7 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 import time
-import types
 from collections import Counter
 from typing import Any
 
@@ -529,18 +527,5 @@ def _fence_change(shop: Shop, new: ScheduleInstance, rows: pd.DataFrame, i: int,
         reason = "keeping it is infeasible with the changes (machine capacity, precedence or shelf life)"
     return {"decision": f"job {job} step {step} ({stage}): {before} -> {after}", "reason": reason}
 
-
-class _CallableModule(types.ModuleType):
-    """Importing this module sets ``plantwise.schedule.replan`` to it (the import system does),
-    hiding the package's API function of that name; calling the module calls that function,
-    so ``plantwise.schedule.replan(instance, plan, changes, **kw)`` works before and after."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from plantwise.schedule import _api
-
-        return _api.replan(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["EVENTS", "START_TOLERANCE_MINUTES", "apply_events", "period_of", "replan"]
