@@ -270,10 +270,15 @@ def table(path: Path) -> str:
     import pandas as pd
 
     df = pd.read_csv(path)
+    for col in ("error",):
+        if col not in df:
+            df[col] = ""
     cols = ["case", "events", "cold_solve_seconds", "replan_seconds", "time_ratio", "met_time",
             "cold_reopt_changes", "replan_changes", "changes_ratio", "met_changes", "key_decision",
             "cold_reopt_key_changes", "replan_key_changes", "key_changes_ratio", "met_key_changes",
-            "cold_reopt_cost", "replan_cost", "cost_excess_pct", "met_cost", "frozen_changed", "replan_status"]
+            "cold_reopt_cost", "replan_cost", "cost_excess_pct", "met_cost", "frozen_changed", "replan_status",
+            "error"]
+    df = df.reindex(columns=cols)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in df[cols].to_dict("records"):
         lines.append("| " + " | ".join(_fmt(r[c]) for c in cols) + " |")
@@ -284,6 +289,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if value != value:
+            return ""
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
     return str(value)
 
@@ -305,7 +312,10 @@ def main() -> None:
     rows, frontier = [], []
     for name in args.cases:
         print(f"{name} ...", file=sys.stderr, flush=True)
-        row, front = run_case(name, args.replan_limit, args.penalties, args.seed)
+        try:
+            row, front = run_case(name, args.replan_limit, args.penalties, args.seed)
+        except Exception as exc:  # a case that cannot run is a row that says why, not a lost run
+            row, front = {"date": date.today().isoformat(), "case": name, "error": f"{type(exc).__name__}: {exc}"}, []
         rows.append(row)
         frontier += front
         print(row, file=sys.stderr, flush=True)

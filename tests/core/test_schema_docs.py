@@ -23,7 +23,7 @@ HEADING = "## Input tables"
 
 def schema(family: str) -> str:
     module = importlib.import_module(f"plantwise.{family}.instance")
-    return describe_schema(module.SPECS, module.SCALAR_SPECS)
+    return describe_schema(getattr(module, "ALL_SPECS", module.SPECS), module.SCALAR_SPECS)  # optional tables too
 
 
 def section(family: str) -> str:

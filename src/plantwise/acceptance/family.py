@@ -123,7 +123,7 @@ def _horizon_hours(inst: Any) -> int:
 
 
 _specs = {
-    **dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.acceptance.instance", "SPECS", "SCALAR_SPECS"),
+    **dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.acceptance.instance", "ALL_SPECS", "SCALAR_SPECS"),
                strict=True)),
     "plan_specs": specs_of("plantwise.acceptance.plan", "PLAN_SPECS")[0],
 }

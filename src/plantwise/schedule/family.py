@@ -139,7 +139,7 @@ def _replan_horizon(inst: Any) -> int:
 
     return int(-(-int(inst.calendar.horizon) // MINUTES_PER_HOUR))
 
-_specs = dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.schedule.instance", "SPECS", "SCALAR_SPECS"),
+_specs = dict(zip(("input_specs", "scalar_specs"), specs_of("plantwise.schedule.instance", "ALL_SPECS", "SCALAR_SPECS"),
                   strict=True))
 
 FAMILY = register(Family(

@@ -69,7 +69,12 @@ def load_plan(path: str | Path) -> SchedulePlan:
     tables = load_tables(path, specs)
     summary = read_summary(path)
     inventory = tables["inventory"].frame if "inventory" in tables else pd.DataFrame(
-        columns=[c.name for c in INVENTORY_SPEC.columns])
+        columns=[c.name for c in INVENTORY_SPEC.columns if c.name != "adjustment"])
+    if "inventory" in tables:
+        header = {str(c).strip().casefold() for c in pd.read_csv(path / "inventory.csv", nrows=0, sep=None,
+                                                                  engine="python").columns}
+        if "adjustment" not in header:  # the optional column only where the plan has it: the folder round-trips
+            inventory = inventory.drop(columns=["adjustment"])
     frame = tables["schedule"].frame.copy()
     frame.attrs["source_rows"] = tables["schedule"].source_rows
     return SchedulePlan(frame, inventory, summary)
