@@ -48,6 +48,25 @@ def test_replan_a_run_in_the_workspace(tmp_path: Path) -> None:
         assert form.status_code == 422 and "outside the horizon" in form.text
 
 
+def test_replan_a_schedule_run_after_a_machine_down(tmp_path: Path) -> None:
+    """The same action for another family (hours, CP-SAT): the changed instance's downtime
+    table is stored in the scenario and its diff."""
+    with TestClient(create_app(settings_for(tmp_path / "store"))) as c:
+        dataset = c.post("/api/datasets/generate", json={"family": "schedule", "options": {"scenario": 2}}).json()
+        parent = c.post("/api/runs", json={"dataset_id": dataset["id"], "time_limit": 30}).json()
+        assert wait_final(c.get, parent["id"])["status"] == "succeeded"
+        changes = {"now": 28, "freeze_until": 32, "change_penalty": 100,
+                   "events": [{"kind": "machine_down", "machine": "COA1", "from": 48, "to": 56}]}
+        r = c.post(f"/api/runs/{parent['id']}/replan", json={"changes": changes, "time_limit": 30})
+        assert r.status_code == 202, r.text
+        child = wait_final(c.get, r.json()["id"])
+        assert child["status"] == "succeeded" and child["kind"] == "replan", child
+        detail = c.get(f"/api/runs/{child['id']}").json()
+        assert detail["summary"]["verified"] is True and detail["summary"]["family"] == "schedule"
+        scenario = c.get(f"/api/datasets/{child['dataset_id']}").json()
+        assert scenario["changes"]["tables"]["machine_downtime"]["added_count"] == 1
+
+
 def test_a_store_of_the_first_schema_is_migrated(tmp_path: Path) -> None:
     from alembic import command
     from alembic.config import Config
