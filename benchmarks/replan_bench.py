@@ -285,6 +285,20 @@ def table(path: Path) -> str:
     return "\n".join(lines)
 
 
+def frontier_table(path: Path) -> str:
+    """The frontier file as Markdown: per case and penalty, status, cost, changes (by kind), seconds."""
+    import pandas as pd
+
+    df = pd.read_csv(path, dtype={"penalty": str})
+    kinds = [c for c in df.columns if c.startswith("changes_")]
+    cols = ["case", "penalty", "status", "cost", "changes", *kinds, "frozen_changed", "seconds"]
+    lines = ["| " + " | ".join(c.removeprefix("changes_") if c != "changes" else c for c in cols) + " |",
+             "|" + "---|" * len(cols)]
+    for r in df.reindex(columns=cols).to_dict("records"):
+        lines.append("| " + " | ".join(_fmt(r[c]) for c in cols) + " |")
+    return "\n".join(lines)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -301,11 +315,15 @@ def main() -> None:
     parser.add_argument("--replan-limit", type=float, default=10.0)
     parser.add_argument("--penalties", type=float, nargs="+", default=[0, 100, 1000, 10000, 100000])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--table", type=Path)
+    parser.add_argument("--table", type=Path, help="print the Markdown table of a results file")
+    parser.add_argument("--frontier-table", type=Path, help="print the Markdown table of a frontier file")
     parser.add_argument("--suffix", default="")
     args = parser.parse_args()
     if args.table:
         print(table(args.table))
+        return
+    if args.frontier_table:
+        print(frontier_table(args.frontier_table))
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = date.today().isoformat() + args.suffix
