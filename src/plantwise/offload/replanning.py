@@ -45,6 +45,7 @@ own objective and bound (with the rewards) are in the summary's details.
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 import numpy as np
@@ -244,6 +245,7 @@ def _apply_disruptions(inst: OffloadInstance, plan: OffloadPlan, changed: Offloa
 
 def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: SolveOptions) -> Replanned:
     """Re-plan ``plan`` of ``inst`` after ``changes`` (see the module docstring)."""
+    t0 = time.perf_counter()
     new = apply_events(inst, plan, changes)
     mode = str(lookup(plan.summary or {}, "replenishment", None) or inst.replenishment)  # the old plan's rule
     model = build_model(new, mode)
@@ -323,8 +325,10 @@ def replan(inst: OffloadInstance, plan: OffloadPlan, changes: Changes, options: 
             candidate = None
         if candidate is not None and lm.max_violation(candidate) <= 1e-6:
             warm = candidate
-    # the gap in the plan's own units: the fence weights would make a relative gap loose
-    res = get_backend("highs").solve(lm, options.with_(mip_abs_gap=options.mip_gap * max(old_cost, 1.0)), start=warm)
+    # the gap in the plan's own units; the time limit covers the events and the model build too
+    solver_options = options.with_(mip_abs_gap=options.mip_gap * max(old_cost, 1.0),
+                                   time_limit=options.remaining(time.perf_counter() - t0))
+    res = get_backend("highs").solve(lm, solver_options, start=warm)
     if not res.status.has_solution or res.x is None:
         out = MethodOutput(res.status, None, solver=res.solver, solver_version=res.solver_version,
                            timings=res.timings, message=res.message or "the re-plan found no plan")
