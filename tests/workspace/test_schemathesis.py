@@ -151,7 +151,8 @@ def _seeded(case: Any) -> st.SearchStrategy[Any]:
         elif op == "POST /api/datasets/{dataset_id}/scenarios":  # an edit of the seeded offload dataset
             path = st.just({"dataset_id": KNOWN["offload"]})
             valid = st.integers(KNOWN["due"] + 1, KNOWN["due"] + 4)  # a later due period: a valid scenario
-            value = st.one_of(valid, valid, valid, st.none(), st.integers(), st.floats(allow_nan=False), st.text())
+            finite = st.floats(allow_nan=False, allow_infinity=False)  # JSON has no infinity
+            value = st.one_of(valid, valid, valid, st.none(), st.integers(), finite, st.text())
             body = value.map(lambda v: case.body | {"edits": [KNOWN["edit"] | {"value": v}]})
     return st.builds(_apply, st.just(case), path, query, body)
 
