@@ -150,9 +150,10 @@ def _seeded(case: Any) -> st.SearchStrategy[Any]:
                 lambda f: st.sampled_from([case.body | {"family": f}, {"family": f, "options": TINY[f]}]))
         elif op == "POST /api/datasets/{dataset_id}/scenarios":  # an edit of the seeded offload dataset
             path = st.just({"dataset_id": KNOWN["offload"]})
-            valid = st.integers(KNOWN["due"] + 1, KNOWN["due"] + 4)  # a later due period: a valid scenario
+            valid = st.just(KNOWN["due"] + 1)  # the seeded scenario's edit: valid for certain
             finite = st.floats(allow_nan=False, allow_infinity=False)  # JSON has no infinity
-            value = st.one_of(valid, valid, valid, st.none(), st.integers(), finite, st.text())
+            # mostly valid, so that the derandomised 30 examples reach a 201 in any test order
+            value = st.one_of(valid, valid, valid, valid, valid, valid, st.none(), st.integers(), finite, st.text())
             body = value.map(lambda v: case.body | {"edits": [KNOWN["edit"] | {"value": v}]})
     return st.builds(_apply, st.just(case), path, query, body)
 
