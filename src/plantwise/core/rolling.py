@@ -54,6 +54,22 @@ class RollingSpec:
     solve_params: Mapping[str, Any] = field(default_factory=dict)
 
 
+def accepted_events(apply_events: Callable[[Any, Any, Any], Any], instance: Any, plan: Any, now: int,
+                    candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The drawn ``candidates`` that the family's ``apply_events`` accepts, in order, each
+    checked together with those kept before it (an event the instance refuses is dropped)."""
+    from plantwise.core.replan import Changes
+
+    accepted: list[dict[str, Any]] = []
+    for event in candidates:
+        try:
+            apply_events(instance, plan, Changes(now, now, 0.0, [*accepted, event], "rolling events"))
+        except InputErrors:
+            continue
+        accepted.append(event)
+    return accepted
+
+
 @dataclass
 class RollingResult:
     steps: pd.DataFrame
@@ -224,4 +240,4 @@ def _figure(result: RollingResult, path: Path) -> None:
     rep.write(path)
 
 
-__all__ = ["RollingResult", "RollingSpec", "check_rolling_output", "rolling", "write_rolling"]
+__all__ = ["RollingResult", "RollingSpec", "accepted_events", "check_rolling_output", "rolling", "write_rolling"]

@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from plantwise.core.errors import InputErrors
-from plantwise.core.replan import Changes
+from plantwise.core.rolling import accepted_events
 from plantwise.e2e.instance import E2EInstance
 from plantwise.e2e.plan import E2EPlan
 from plantwise.e2e.replanning import apply_events
@@ -42,14 +41,7 @@ def draw_events(inst: E2EInstance, plan: E2EPlan, now: int, next_now: int,
         day = int(rng.integers(now, last + 1))
         candidates.append({"kind": "line_down", "line": str(inst.lines[int(rng.integers(len(inst.lines)))]),
                            "from_day": day, "to_day": day})
-    accepted: list[dict[str, Any]] = []
-    for event in candidates:
-        try:
-            apply_events(inst, plan, Changes(now, now, 0.0, [*accepted, event], "rolling events"))
-        except InputErrors:
-            continue
-        accepted.append(event)
-    return accepted
+    return accepted_events(apply_events, inst, plan, now, candidates)
 
 
 __all__ = ["draw_events"]

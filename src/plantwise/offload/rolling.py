@@ -26,8 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from plantwise.core.errors import InputErrors
-from plantwise.core.replan import Changes
+from plantwise.core.rolling import accepted_events
 from plantwise.offload.instance import OffloadInstance
 from plantwise.offload.plan import OffloadPlan
 from plantwise.offload.replanning import apply_events
@@ -73,14 +72,7 @@ def draw_events(inst: OffloadInstance, plan: OffloadPlan, now: int, next_now: in
         first, last = window()
         candidates.append({"kind": "lane_closed", "from_site": inst.sites[src[lane]],
                            "to_site": inst.sites[dst[lane]], "from": first, "to": last})
-    accepted: list[dict[str, Any]] = []
-    for event in candidates:
-        try:
-            apply_events(inst, plan, Changes(now, now, 0.0, [*accepted, event], "rolling events"))
-        except InputErrors:
-            continue
-        accepted.append(event)
-    return accepted
+    return accepted_events(apply_events, inst, plan, now, candidates)
 
 
 __all__ = ["draw_events"]
