@@ -72,6 +72,8 @@ def ours(time_limit: float, threads: int = 1, mode: str = "sS", orders: int | No
     from plantwise.core.pipeline import solve
     from plantwise.offload.family import FAMILY
 
+    if instance is None and not orders:
+        raise ValueError("give the instance folder or the number of orders to generate")
     path = Path(instance) if instance is not None else instance_dir(int(orders or 0), seed)
     trace = Trace()
 
