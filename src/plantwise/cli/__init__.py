@@ -71,7 +71,14 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; every outcome ends in one of the documented exit codes, never a bare traceback."""
+    """Run the CLI; every outcome ends in one of the documented exit codes, never a bare traceback.
+
+    Run as the process's command (``argv`` None), the command's time limit counts from the
+    process start, so that start-up is inside ``--time-limit``."""
+    if argv is None:
+        from plantwise.core.options import mark_command_start, process_started
+
+        mark_command_start(process_started())
     try:
         _run(argv)
     except SystemExit as done:

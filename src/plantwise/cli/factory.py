@@ -33,8 +33,11 @@ from plantwise.cli.common import (
 )
 from plantwise.core.errors import InputErrors
 from plantwise.core.family import Family
+from plantwise.core.options import command_started
 from plantwise.core.result import SolveStatus
 
+WRITE_ALLOWANCE = 0.3  # seconds kept from --time-limit for writing the plan folder
+REPORT_ALLOWANCE = 0.9  # and for rendering report.html
 STATUS_EXIT = {
     SolveStatus.OPTIMAL: EXIT_OK,
     SolveStatus.FEASIBLE: EXIT_OK,
@@ -402,9 +405,15 @@ def solve_and_write(family: Family, inst: Any, instance: Path, out_dir: Path, na
         raise fail(f"{opts}: not an option of method {chosen} (see plantwise {family.name} solve --help)")
     try:
         check_output(out_dir, [instance])
+        # run as the process's command, its whole run keeps to --time-limit: start-up and reading count,
+        # writing is reserved
+        started = command_started()
+        deadline = None if started is None else \
+            started + time_limit - (WRITE_ALLOWANCE + (REPORT_ALLOWANCE if report else 0.0))
         with reserve_output(out_dir), progress_bar(time_limit, quiet, family.sense) as progress:
             solution = solve(family, inst, name, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
-                             seed=seed, progress=progress, params=given, input_format=fmt, work_limit=work_limit)
+                             seed=seed, progress=progress, params=given, input_format=fmt, work_limit=work_limit,
+                             deadline=deadline)
             solution.save(out_dir, inst, report=report and solution.plan is not None, inputs=[instance],
                           lock=False)
     except OutputLocationError as exc:

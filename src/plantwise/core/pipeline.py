@@ -247,9 +247,11 @@ def solve(family: Family | str, instance: Any, method: str | None = None, *,
           work_limit: float | None = None,
           progress: Callable[[Progress], None] | None = None, log: bool = False,
           options: SolveOptions | None = None, params: Mapping[str, Any] | None = None,
-          handle_signals: bool = True, input_format: str | None = None, **param_values: Any) -> Solution:
+          handle_signals: bool = True, input_format: str | None = None, deadline: float | None = None,
+          **param_values: Any) -> Solution:
     """Solve ``instance`` of ``family`` by ``method`` (``None``: the family's default; ``auto``
     where the family offers it). Method parameters come as ``params`` or keyword arguments.
+    ``deadline`` (a ``time.perf_counter()`` instant) is :attr:`SolveOptions.deadline`.
 
     Raises :class:`MethodNotApplicable` when the method cannot run here, ``ValueError`` for an
     unknown method or parameter; everything else ends in a :class:`Solution`.
@@ -278,7 +280,7 @@ def solve(family: Family | str, instance: Any, method: str | None = None, *,
         if time_limit is not None and not (time_limit > 0 and math.isfinite(time_limit)):
             raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
         options = SolveOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, progress=progress,
-                               log=log, work_limit=work_limit)
+                               log=log, work_limit=work_limit, deadline=deadline)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     interrupt.reset()
     t0 = time.perf_counter()

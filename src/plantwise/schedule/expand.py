@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri  # the standard normal quantile (scipy.stats.norm.ppf), without importing scipy.stats
 
 from plantwise.schedule.instance import (
     MINUTES_PER_HOUR,
@@ -135,7 +135,7 @@ def batch_cap(inst: ScheduleInstance, recipe: str, steps: list[RecipeStep] | Non
 
 
 def z_score(service_level: np.ndarray) -> np.ndarray:
-    return norm.ppf(np.asarray(service_level, dtype=float))
+    return ndtri(np.asarray(service_level, dtype=float))
 
 
 def reorder_points(inst: ScheduleInstance, lead_time_hours: np.ndarray) -> np.ndarray:

@@ -41,8 +41,12 @@ class ScheduleParams:
     """Parameters of the schedule methods."""
 
     objective: str = param("cost", "what to minimise", choices=OBJECTIVES)
-    workers: int | None = param(None, "CP-SAT search workers, interleaved deterministically (default: 1 for cost, "
-                                      "8 for makespan and tardiness)", minimum=1)
+    workers: int | None = param(None, "CP-SAT search workers (default: 1 for cost; --threads for makespan and "
+                                      "tardiness, or 8 interleaved with --deterministic)", minimum=1)
+    deterministic: bool = param(False, "makespan and tardiness: CP-SAT's 8-worker portfolio interleaved "
+                                       "deterministically, so a run that ends on a proof or --work-limit gives the "
+                                       "same schedule every time (slower than the default parallel search: "
+                                       "benchmarks/BENCHMARKS.md)")
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def _choose(inst: Any) -> tuple[str, str]:
 def _run_exact(inst: Any, options: SolveOptions, params: ScheduleParams) -> MethodOutput:
     from plantwise.schedule.methods import solve
 
-    result = solve(inst, params.objective, options, workers=params.workers)
+    result = solve(inst, params.objective, options, workers=params.workers, deterministic=params.deterministic)
     return _output(result, "CP-SAT's best objective bound")
 
 

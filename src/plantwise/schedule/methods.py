@@ -17,10 +17,18 @@ optimal (when CP-SAT proves it) for that reorder point. When the iteration does 
 settle (a cycle or the limit), the last schedule is reported with the reorder point its
 lead times imply, status ``feasible`` and no bound. Every plan is verified.
 
-Determinism: the cost objective runs one CP-SAT worker by default, and the other
-objectives CP-SAT's portfolio of ``PORTFOLIO_WORKERS`` interleaved deterministically;
-either way the same input gives the same plan unless the time limit cuts the search.
-Passing ``workers`` > 1 for the cost objective interleaves them too.
+Search and determinism: the cost objective runs one CP-SAT worker by default (the same input
+gives the same plan unless the time limit cuts the search). The makespan and tardiness
+objectives run CP-SAT's default parallel search with ``options.threads`` workers (what
+CP-SAT and PyJobShop do out of the box, and the fastest configuration measured on the
+shared job shops and flow shops, ``benchmarks/BENCHMARKS.md``): its result can differ from
+run to run when the search is cut by the time limit. ``deterministic=True`` runs instead
+CP-SAT's portfolio of ``PORTFOLIO_WORKERS`` workers interleaved deterministically over the
+threads: the same input gives the same plan on every run and machine whenever the search
+ends on a proof or a work limit (``options.work_limit``), at the cost of speed (measured in
+``benchmarks/BENCHMARKS.md``). Passing ``workers`` > 1 for the cost objective interleaves
+them too. The whole method keeps to ``options.time_limit``: CP-SAT gets what is left after
+the model is built, less a margin for reading the schedule back and verifying it.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from plantwise.core.interrupt import stop_requested
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveStatus, relative_gap
 from plantwise.schedule.compact import right_shift
@@ -42,12 +51,13 @@ from plantwise.schedule.expand import (
     static_reorder_points,
 )
 from plantwise.schedule.instance import ScheduleInstance
-from plantwise.schedule.model import OBJECTIVES, Schedule, solve_cpsat
+from plantwise.schedule.model import OBJECTIVES, CpSatOutcome, Schedule, solve_cpsat
 from plantwise.schedule.plan import SchedulePlan
 from plantwise.schedule.shop import Shop
 
 MAX_ROP_ITERATIONS = 8
-PORTFOLIO_WORKERS = 8  # CP-SAT's portfolio, interleaved deterministically over the threads
+PORTFOLIO_WORKERS = 8  # CP-SAT's portfolio, interleaved deterministically over the threads (deterministic=True)
+FINISH_MARGIN = 0.2  # seconds kept from the time limit for reading the schedule back and verifying it
 
 
 @dataclass
@@ -115,9 +125,66 @@ def _flow(shop: Shop, sched: Schedule) -> np.ndarray:
     return np.where(sched.job_made, sched.op_end[last] - sched.op_start[first], 0)
 
 
+def search_workers(objective: str, options: SolveOptions, workers: int | None,
+                   deterministic: bool) -> tuple[int, bool]:
+    """(CP-SAT workers, interleaved?) for ``objective`` (see the module docstring)."""
+    if objective == "cost":
+        w = workers or 1
+        return w, w > 1
+    if deterministic:
+        return workers or PORTFOLIO_WORKERS, True
+    return workers or max(1, int(options.threads)), False
+
+
+def left_for_search(options: SolveOptions, t0: float) -> float | None:
+    """Seconds CP-SAT may search: the time limit less what has elapsed since ``t0`` and
+    ``FINISH_MARGIN`` for reading the schedule back and verifying it."""
+    left = options.remaining(time.perf_counter() - t0)
+    return None if left is None else max(0.05, left - FINISH_MARGIN)
+
+
+RESUME_ABOVE = 1.0  # seconds: a search CP-SAT ends unproven with more time left than this is resumed
+
+
+def search_to_the_limit(shop: Shop, objective: str, options: SolveOptions, t0: float, workers: int,
+                        interleave: bool) -> CpSatOutcome:
+    """Solve ``shop`` with CP-SAT and use the whole time limit: stop early only on a proof.
+
+    CP-SAT can end a search unproven before its time limit (measured with the interleaved
+    portfolio, whose subsolvers can all finish): while the result is unproven and more than
+    ``RESUME_ABOVE`` seconds are left, the search is resumed from the incumbent (as a hint)
+    with the time left; the best schedule and the largest bound are kept. A run with a
+    ``work_limit`` is not resumed: it stops where its deterministic work budget ends."""
+    out = solve_cpsat(shop, objective, options.with_(time_limit=left_for_search(options, t0)), workers=workers,
+                      interleave=interleave)
+    resumed = 0
+    # a work limit is a deliberate early stop (the same plan on any machine state): never resumed
+    while out.status == SolveStatus.FEASIBLE and out.schedule is not None and options.work_limit is None \
+            and not stop_requested():
+        left = left_for_search(options, t0)
+        if left is None or left <= RESUME_ABOVE:
+            break
+        more = solve_cpsat(shop, objective, options.with_(time_limit=left), hint=out.schedule, workers=workers,
+                           interleave=interleave)
+        resumed += 1
+        if more.schedule is None or more.objective is None or out.objective is None:
+            break
+        best = more if more.objective <= out.objective else out
+        bounds = [b for b in (out.bound, more.bound) if b is not None]
+        bound = max(bounds) if bounds else None
+        proven = more.status == SolveStatus.OPTIMAL or (bound is not None and best.objective is not None
+                                                         and bound >= best.objective - 1e-9)
+        out = CpSatOutcome(SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE, best.schedule, best.objective,
+                           best.objective if proven else bound, out.build_seconds + more.build_seconds,
+                           out.solve_seconds + more.solve_seconds, more.message + f" (resumed {resumed}x)")
+    return out
+
+
 def solve(instance: ScheduleInstance | Shop, objective: str = "cost", options: SolveOptions | None = None,
-          workers: int | None = None) -> ScheduleResult:
-    """Schedule ``instance`` for ``objective`` (``cost``, ``makespan``, ``weighted-tardiness``)."""
+          workers: int | None = None, deterministic: bool = False) -> ScheduleResult:
+    """Schedule ``instance`` for ``objective`` (``cost``, ``makespan``, ``weighted-tardiness``).
+
+    ``deterministic`` selects the interleaved portfolio (see the module docstring)."""
     from plantwise.schedule.verifier import inventory_frame, verify_shop
 
     options = options or SolveOptions()
@@ -128,7 +195,8 @@ def solve(instance: ScheduleInstance | Shop, objective: str = "cost", options: S
     settled = True
     if isinstance(instance, Shop):
         shop = instance
-        out = solve_cpsat(shop, objective, options, workers=workers or PORTFOLIO_WORKERS, interleave=True)
+        out = search_to_the_limit(shop, objective, options, t0, *search_workers(objective, options, workers,
+                                                                                  deterministic))
         R = None
     else:
         dynamic = instance.reorder_policy == "dynamic"
@@ -136,10 +204,10 @@ def solve(instance: ScheduleInstance | Shop, objective: str = "cost", options: S
         seen: list[np.ndarray] = []
         settled = not dynamic
         while True:
-            left = options.remaining(time.perf_counter() - t0)
             shop = build_shop(instance, default_jobs(instance, R, objective), R)
-            w = workers or (1 if objective == "cost" else PORTFOLIO_WORKERS)
-            out = solve_cpsat(shop, objective, options.with_(time_limit=left), workers=w, interleave=w > 1,
+            w, interleave = search_workers(objective, options, workers, deterministic)
+            out = solve_cpsat(shop, objective, options.with_(time_limit=left_for_search(options, t0)), workers=w,
+                              interleave=interleave,
                               compact=objective == "cost")
             if out.schedule is not None:
                 out.schedule = right_shift(shop, out.schedule)
