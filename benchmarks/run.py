@@ -1,0 +1,261 @@
+"""Run benchmark cases side by side with their peers, write one CSV schema, render the ratio tables.
+
+    python benchmarks/run.py --suite peers                       # every case, every peer
+    python benchmarks/run.py --suite peers --family schedule --only jsplib/ft10
+    python benchmarks/run.py --table benchmarks/results/peers-2026-12-01.csv   # markdown tables
+
+Each case's tools (``plantwise`` and its peers, :mod:`benchmarks.registry`) run one after
+the other on the same instance, each in a fresh process (so imports and memory do not carry
+over), the order alternating from case to case; so each row pair is measured side by side,
+under the same machine load. Every row has: date, commit, machine, load average, case,
+family, group, tool, options, time limit, threads, status, objective, bound, gap, seconds,
+seconds to best, seconds to the reference (best known) value, verified, the reference,
+a note and the incumbent trajectory (JSON ``[[seconds, objective], ...]``).
+
+Ratios (ours / peer; < 1 favours plantwise), per case and as the median per group:
+``time to peer's final``: plantwise's first time at or below the peer's final objective over
+the peer's own time to it (``inf`` when plantwise never reached it); ``time to reference``:
+the same for the best known value; ``final gap``: plantwise's final gap over the peer's (1 when
+both are 0, ``inf`` when only the peer's is 0); ``time to proof``: seconds over seconds when
+both prove optimality.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import math
+import multiprocessing
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.peers import Outcome
+from benchmarks.registry import FAMILY_SUITES, ROOT, Case, Tool, suite
+
+FIELDS = ["date", "commit", "machine", "load_1min", "case", "family", "group", "tool", "options", "time_limit",
+          "threads", "status", "objective", "bound", "gap", "seconds", "seconds_to_best", "seconds_to_reference",
+          "verified", "reference", "note", "trajectory"]
+OURS = "plantwise"
+GRACE = 120.0  # seconds past its time limit after which a tool's process is killed (and the row says so)
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return out.stdout.strip() + ("+dirty" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def _machine() -> str:
+    return f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def _call(target: str, kwargs: dict[str, object], queue: multiprocessing.Queue) -> None:  # in the child
+    module, function = target.split(":")
+    try:
+        outcome = getattr(importlib.import_module(module), function)(**kwargs)
+        queue.put(outcome)
+    except Exception as exc:  # reported as the row's status, never a result
+        queue.put(Outcome("error", None, None, 0.0, [], None, f"{type(exc).__name__}: {exc}"))
+
+
+def run_tool(tool: Tool, time_limit: float, threads: int) -> Outcome:
+    """Run ``tool`` in a fresh process; a crash or a hang is an ``error`` row, never a result."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    kwargs = dict(tool.kwargs) | {"time_limit": time_limit, "threads": threads}
+    process = ctx.Process(target=_call, args=(tool.target, kwargs, queue))
+    t0 = time.perf_counter()
+    process.start()
+    try:
+        outcome = queue.get(timeout=time_limit + GRACE)
+    except Exception:  # queue.Empty or a dead child
+        process.kill()
+        process.join()
+        return Outcome("error", None, None, time.perf_counter() - t0, [], None,
+                       f"no outcome within {time_limit + GRACE:g} s (exit code {process.exitcode})")
+    process.join(timeout=30)
+    return outcome
+
+
+def _row(case: Case, name: str, tool: Tool, outcome: Outcome, threads: int, load: float) -> dict[str, object]:
+    def num(v: float | None, digits: int = 6) -> object:
+        return "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else round(float(v), digits)
+
+    return {"date": date.today().isoformat(), "commit": _commit(), "machine": _machine(), "load_1min": round(load, 2),
+            "case": case.name, "family": case.family, "group": case.group, "tool": name, "options": tool.options,
+            "time_limit": case.time_limit, "threads": threads, "status": outcome.status,
+            "objective": num(outcome.objective), "bound": num(outcome.bound), "gap": num(outcome.gap, 8),
+            "seconds": num(outcome.seconds, 3), "seconds_to_best": num(outcome.seconds_to_best, 3),
+            "seconds_to_reference": "" if case.reference is None else num(outcome.time_to(case.reference), 3),
+            "verified": "" if outcome.verified is None else outcome.verified,
+            "reference": num(case.reference), "note": outcome.note,
+            "trajectory": json.dumps([[round(a, 3), b] for a, b in outcome.trajectory])}
+
+
+def run(cases: list[Case], out: Path, threads: int, time_limit: float | None) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = not out.exists()
+    with out.open("a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        if new:
+            writer.writeheader()
+        for i, case in enumerate(cases):
+            names = list(case.tools)
+            if i % 2:  # alternate who goes first
+                names.reverse()
+            limit = time_limit or case.time_limit
+            for name in names:
+                load = os.getloadavg()[0]
+                outcome = run_tool(case.tools[name], limit, threads)
+                row = _row(case, name, case.tools[name], outcome, threads, load)
+                row["time_limit"] = limit
+                writer.writerow(row)
+                fh.flush()
+                print(f"{case.name:28s} {name:14s} {outcome.status:11s} obj {row['objective']!s:>14} "
+                      f"gap {row['gap']!s:>10} {row['seconds']!s:>8} s  verified {row['verified']}", flush=True)
+
+
+# ----------------------------------------------------------------------------------------------- tables
+
+
+def _f(value: str) -> float | None:
+    return None if value in ("", None) else float(value)
+
+
+def _time_to(row: dict[str, str], value: float | None) -> float | None:
+    if value is None or row["status"] not in ("optimal", "feasible", "interrupted"):
+        return None
+    limit = value + 1e-6 * max(1.0, abs(value))
+    for at, objective in json.loads(row["trajectory"] or "[]"):
+        if objective <= limit:
+            return float(at)
+    objective = _f(row["objective"])
+    return float(row["seconds"]) if objective is not None and objective <= limit else None
+
+
+def _ratio(ours: float | None, peer: float | None) -> float | None:
+    """ours / peer with the conventions of the module docstring (None: not comparable)."""
+    if peer is None:
+        return None
+    if ours is None:
+        return math.inf
+    if peer <= 0:
+        return 1.0 if ours <= 0 else math.inf
+    return ours / peer
+
+
+def _time_ratio(ours: float | None, peer: float | None, floor: float = 0.01) -> float | None:
+    """Time ratio with both times floored at ``floor`` s (sub-centisecond times are noise)."""
+    if peer is None:
+        return None
+    return math.inf if ours is None else max(ours, floor) / max(peer, floor)
+
+
+def _fmt(v: float | None, digits: int = 2) -> str:
+    if v is None:
+        return "—"
+    if math.isinf(v):
+        return "∞"
+    return f"{v:.{digits}f}"
+
+
+def _median(values: list[float | None]) -> str:
+    vals = [v for v in values if v is not None]
+    return _fmt(statistics.median(vals)) + f" (n={len(vals)})" if vals else "—"
+
+
+def tables(path: Path) -> str:
+    """Markdown: one table per group, ours beside each peer, with the ratios and their medians."""
+    rows = list(csv.DictReader(path.open()))
+    latest: dict[tuple[str, str], dict[str, str]] = {}
+    for r in rows:
+        latest[(r["case"], r["tool"])] = r
+    groups: dict[str, list[str]] = {}
+    for (case, _tool), r in latest.items():
+        groups.setdefault(r["group"], [])
+        if case not in groups[r["group"]]:
+            groups[r["group"]].append(case)
+    lines = []
+    for group, cases in groups.items():
+        peers = sorted({t for (c, t) in latest if c in cases and t != OURS})
+        for peer in peers:
+            first = latest.get((cases[0], OURS)) or latest[(cases[0], peer)]
+            loads = [float(latest[k]["load_1min"]) for k in latest if k[0] in cases]
+            lines += [f"### {group}: plantwise vs {peer}", "",
+                      f"{len(cases)} cases, {first['time_limit']} s each, {first['threads']} threads, "
+                      f"{first['date']}, commit {first['commit']}, load average {min(loads):.1f}-{max(loads):.1f}.", "",
+                      "| case | reference | plantwise: status, objective, gap %, s | "
+                      f"{peer}: status, objective, gap %, s | time to peer's final | time to reference | final gap | "
+                      "time to proof | verified |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            r_final, r_ref, r_gap, r_proof = [], [], [], []
+            for case in cases:
+                ours, other = latest.get((case, OURS)), latest.get((case, peer))
+                if ours is None or other is None:
+                    continue
+                reference = _f(ours["reference"])
+                final = _time_ratio(_time_to(ours, _f(other["objective"])), _time_to(other, _f(other["objective"])))
+                ref = None if reference is None else _time_ratio(_time_to(ours, reference), _time_to(other, reference))
+                gap = _ratio(_f(ours["gap"]), _f(other["gap"]))
+                proof = _time_ratio(_f(ours["seconds"]), _f(other["seconds"])) \
+                    if ours["status"] == other["status"] == "optimal" else None
+                r_final.append(final)
+                r_ref.append(ref)
+                r_gap.append(gap)
+                r_proof.append(proof)
+
+                def cell(r: dict[str, str]) -> str:
+                    gap_pct = _f(r["gap"])
+                    gap_text = _fmt(None if gap_pct is None else 100 * gap_pct)
+                    return f"{r['status']}, {r['objective'] or '—'}, {gap_text}, {_fmt(_f(r['seconds']))}"
+
+                verified = f"{ours['verified'] or '—'} / {other['verified'] or '—'}"
+                lines.append(f"| {case} | {ours['reference'] or '—'} | {cell(ours)} | {cell(other)} | {_fmt(final)} | "
+                             f"{_fmt(ref)} | {_fmt(gap)} | {_fmt(proof)} | {verified} |")
+            lines += [f"| **median** | | | | **{_median(r_final)}** | **{_median(r_ref)}** | **{_median(r_gap)}** | "
+                      f"**{_median(r_proof)}** | |", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", default="peers")
+    parser.add_argument("--family", nargs="*", choices=FAMILY_SUITES, default=None)
+    parser.add_argument("--group", nargs="*", default=None, help="only these groups (jobshop, trigeiro, ...)")
+    parser.add_argument("--only", nargs="*", default=None, help="only cases whose name contains one of these")
+    parser.add_argument("--time-limit", type=float, default=None, help="override every case's time limit")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--table", type=Path, default=None, help="render the tables of this CSV and stop")
+    args = parser.parse_args()
+    if args.table:
+        print(tables(args.table))
+        return
+    cases = suite(args.suite, args.family)
+    if args.group:
+        cases = [c for c in cases if c.group in args.group]
+    if args.only:
+        cases = [c for c in cases if any(s in c.name for s in args.only)]
+    out = args.out or ROOT / "benchmarks" / "results" / f"peers-{date.today().isoformat()}.csv"
+    print(f"{len(cases)} cases -> {out}", flush=True)
+    run(cases, out, args.threads, args.time_limit)
+    print(tables(out))
+
+
+if __name__ == "__main__":
+    main()
