@@ -29,11 +29,40 @@ def use_threads(h: highspy.Highs, threads: int) -> None:
     h.setOptionValue("threads", threads)
 
 
+_banner_shown = False
+
+
+def new_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` with its output off. HiGHS 1.16 prints a copyright banner to the
+    process's standard output when the first instance is made, whatever ``output_flag`` says;
+    that first construction runs with file descriptor 1 pointed at ``/dev/null``, so a command's
+    ``--quiet`` output (and a JSON on stdout) stays clean."""
+    global _banner_shown
+    if _banner_shown:
+        h = highspy.Highs()
+    else:
+        import os
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_shown = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 class HighsBackend(Backend):
     name = "highs"
 
     def version(self) -> str:
-        h = highspy.Highs()
+        h = new_highs()
         return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
     def build(self, model: LinearModel, relax: bool) -> highspy.Highs:
@@ -58,8 +87,7 @@ class HighsBackend(Backend):
                 highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
                 for flag in model.integer
             ]
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = new_highs()
         h.passModel(lp)
         # SIGINT/SIGTERM (plantwise.core.interrupt) stop any solve; the incumbent is kept
         for callback in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
