@@ -75,7 +75,8 @@ def echelon_stock(em: E2EModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             rows.append(sku[arc] * T + tau + delta)
             cols.append(flow[arc, tau])
     r, c = np.concatenate(rows), np.concatenate(cols)
-    return r, c, np.ones(r.size)
+    keep = c >= 0  # columns a lean model left out (folded plant stock and its shipments) hold nothing
+    return r[keep], c[keep], np.ones(int(keep.sum()))
 
 
 def _gather(sl_rows: np.ndarray, echelon: tuple[np.ndarray, np.ndarray, np.ndarray]

@@ -57,7 +57,7 @@ def _runner(method: str) -> Any:
 
         executor_name = getattr(params, "executor", "serial")
         with get_executor(executor_name, workers=getattr(params, "workers", 2)) as executor:
-            result = solve(inst, method, options, executor=executor)
+            result = solve(inst, method, options, executor=executor, check=False)  # the pipeline verifies
         return output_from_summary(result.plan, dict(result.summary), KPI_KEYS, status=result.status)
 
     return run

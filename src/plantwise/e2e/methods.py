@@ -32,7 +32,7 @@ from plantwise.e2e.configurator import ConfiguratorParams, configure
 from plantwise.e2e.evaluate import simulate
 from plantwise.e2e.exact import solve_exact
 from plantwise.e2e.instance import E2EInstance
-from plantwise.e2e.model import build_model
+from plantwise.e2e.model import E2EModel, build_model
 from plantwise.e2e.plan import E2EPlan, plan_from_arrays
 from plantwise.e2e.verifier import verify
 
@@ -83,11 +83,8 @@ def lp_bound(inst: E2EInstance, options: SolveOptions) -> tuple[float | None, fl
     return (lp.objective if lp.status == SolveStatus.OPTIMAL else None), time.perf_counter() - t0
 
 
-def _arrays(em: object, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    production = np.where(x[em.x] > 1e-7, x[em.x], 0.0)  # type: ignore[attr-defined]
-    shipments = np.where(x[em.ship] > 1e-7, x[em.ship], 0.0)  # type: ignore[attr-defined]
-    transfers = np.where(x[em.move] > 1e-7, x[em.move], 0.0)  # type: ignore[attr-defined]
-    return production, shipments, transfers
+def _arrays(em: E2EModel, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return em.flows(x)
 
 
 def _decomposed(inst: E2EInstance, options: SolveOptions) -> tuple[SolveResult, tuple | None, dict]:
@@ -121,8 +118,11 @@ def _decomposed(inst: E2EInstance, options: SolveOptions) -> tuple[SolveResult, 
 
 
 def solve(inst: E2EInstance, method: str = "exact", options: SolveOptions | None = None,
-          executor: Executor | None = None, params: ConfiguratorParams | None = None) -> E2EResult:
-    """Solve ``inst`` by ``method`` (see the module docstring)."""
+          executor: Executor | None = None, params: ConfiguratorParams | None = None,
+          check: bool = True) -> E2EResult:
+    """Solve ``inst`` by ``method`` (see the module docstring). ``check=False`` leaves the
+    verification to the caller (the shared pipeline verifies every plan it returns, so the
+    family's runner does not verify twice); ``verification`` is then ``None``."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     options = options or SolveOptions()
@@ -191,9 +191,11 @@ def solve(inst: E2EInstance, method: str = "exact", options: SolveOptions | None
         **extra,
     }
     plan = plan_from_arrays(inst, production, shipments, transfers, summary)
-    check = verify(inst, plan)
-    if not check.ok:
-        raise VerificationFailed("; ".join(str(v) for v in check.violations[:5]))
+    if not check:
+        return E2EResult(res.status, plan, res, None, summary)
+    verification = verify(inst, plan)
+    if not verification.ok:
+        raise VerificationFailed("; ".join(str(v) for v in verification.violations[:5]))
     summary["verified"] = True
     plan.summary["verified"] = True
-    return E2EResult(res.status, plan, res, check, summary)
+    return E2EResult(res.status, plan, res, verification, summary)

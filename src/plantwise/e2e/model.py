@@ -59,10 +59,31 @@ class E2EModel:
     ship: np.ndarray  # [E, T]
     move: np.ndarray  # [F, T]
     x_upper: np.ndarray  # [K, T]
+    merged: np.ndarray | None = None  # [E] bool: arcs folded into their DC (lean model; no columns)
 
     @property
     def integer_columns(self) -> np.ndarray:
         return self.y[self.binary_pairs].ravel()
+
+    def flows(self, x: np.ndarray, tolerance: float = 1e-7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Production ``[K, T]``, shipments ``[E, T]`` and transfers ``[F, T]`` of the column values
+        ``x`` (values at or below ``tolerance`` set to 0). A merged arc (lean model) ships its
+        plant position's initial stock on day 1 and its production on the day it is made."""
+        inst = self.instance
+
+        def take(cols: np.ndarray) -> np.ndarray:
+            out = np.where(cols >= 0, x[np.maximum(cols, 0)], 0.0)
+            return np.where(out > tolerance, out, 0.0)
+
+        production = take(self.x)
+        shipments = take(self.ship)
+        if self.merged is not None and self.merged.any():
+            made = np.zeros((inst.num_plant_positions, inst.horizon))
+            np.add.at(made, inst.pair_position, production)
+            made[:, 0] += inst.plant_initial
+            arcs = np.flatnonzero(self.merged)
+            shipments[arcs] = np.where(made[inst.ship_from[arcs]] > tolerance, made[inst.ship_from[arcs]], 0.0)
+        return production, shipments, take(self.move)
 
 
 def _grid(first: np.ndarray, count: int, T: int) -> np.ndarray:
@@ -90,8 +111,42 @@ def production_upper(inst: E2EInstance) -> np.ndarray:
     return capped
 
 
-def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_days: int = 0) -> E2EModel:
+def merged_arcs(inst: E2EInstance) -> np.ndarray:
+    """Shipment arcs whose plant position can be folded into the DC position, [E] bool.
+
+    Arc :math:`e = (a \\to b)` qualifies when it is :math:`a`'s only way out, has lead time 0
+    and cost 0, no transfer leaves or enters :math:`a`, :math:`a` has no target and no minimum,
+    and no penalty is negative. Then a unit kept at :math:`a` costs :math:`h + c_{OT}` a day
+    while the same unit at :math:`b` costs at most that (every slope of :math:`b`'s stock cost
+    is at most :math:`h + c_{OT}`), and moving it costs nothing and takes no time: some optimal
+    plan ships everything :math:`a` makes on the day it is made. Plant stock and shipment
+    columns of the arc are then left out (see :meth:`E2EModel.flows` for the plan)."""
+    E = len(inst.ship_from)
+    if not E:
+        return np.zeros(0, dtype=bool)
+    pen = inst.penalties
+    if min(pen.as_dict().values()) < 0:
+        return np.zeros(E, dtype=bool)
+    A = inst.num_plant_positions
+    out_arcs = np.bincount(inst.ship_from, minlength=A)
+    moving = np.zeros(A, dtype=bool)
+    moving[inst.move_from] = True
+    moving[inst.move_to] = True
+    plain = (inst.plant_target <= 0) & (inst.plant_minimum <= 0) & ~moving & (out_arcs == 1)
+    return plain[inst.ship_from] & (inst.ship_lead == 0) & (inst.ship_cost == 0)
+
+
+def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_days: int = 0,
+                lean: bool = False) -> E2EModel:
     """Assemble the integrated MILP (vectorised; see the module docstring).
+
+    ``lean=True`` builds only what the instance needs (the exact method's model): no backlog
+    columns when stockouts are forbidden; no deviation columns or target/minimum rows for a
+    position with neither a target nor a minimum (its over-target penalty, charged on all of
+    its stock, joins the holding cost); and no plant stock, shipment columns or plant balance
+    rows for the arcs of :func:`merged_arcs` (production of such a plant position enters the
+    DC balance directly). The optimum is the same; columns left out are ``-1`` in the index
+    arrays, and :meth:`E2EModel.flows` turns a solution into the plan's flows either way.
 
     Hooks for re-planning (:mod:`plantwise.e2e.replanning`): ``cap=False`` bounds a lot by the
     line's capacity alone, :math:`u_{kt} = r_k (H_{lt} - \\sigma_k)^+` (the demand cap is
@@ -105,6 +160,24 @@ def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_
     pen = inst.penalties
     m = LinearModel(name=inst.name)
     days = np.arange(T)
+    merged = merged_arcs(inst) if lean else np.zeros(E, dtype=bool)
+    folded = np.zeros(A, dtype=bool)  # plant positions folded into their DC position
+    folded[inst.ship_from[merged]] = True
+    # positions that need deviation columns (all of them unless lean)
+    dev_a = (inst.plant_target > 0) | (inst.plant_minimum > 0) if lean else np.ones(A, dtype=bool)
+    dev_a &= ~folded
+    dev_b = (inst.dc_target > 0) | (inst.dc_minimum > 0) if lean else np.ones(B, dtype=bool)
+
+    def block(name: str, mask: np.ndarray, lower: float, upper: object, cost: object = 0.0) -> np.ndarray:
+        """Columns [len(mask), T] for the rows of ``mask`` (``-1`` elsewhere); ``upper``/``cost``
+        are per-row arrays (repeated over days) or scalars."""
+        out = np.full((mask.size, T), -1, dtype=np.int64)
+        n = int(mask.sum())
+        if n:
+            up = np.repeat(np.asarray(upper, float)[mask], T) if np.ndim(upper) else upper
+            c = np.repeat(np.asarray(cost, float)[mask], T) if np.ndim(cost) else cost
+            out[mask] = _grid(m.add_vars(name, n * T, lower, up, c), n, T)
+        return out
 
     # ---------------------------------------------------------------- variables
     upper = production_upper(inst) if cap else inst.pair_capacity()
@@ -117,20 +190,26 @@ def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_
         y[binary_pairs] = _grid(
             m.add_vars("lot", nb * T, 0.0, y_upper.ravel(), np.repeat(inst.setup_cost[binary_pairs], T),
                        integer=not relax), nb, T)
-    hold_a = np.repeat(inst.holding_cost[inst.plant_pos_sku], T)
-    hold_b = np.repeat(inst.holding_cost[inst.dc_pos_sku], T)
-    Ia = _grid(m.add_vars("plant_stock", A * T, 0.0, np.inf, hold_a), A, T)
-    Oa = _grid(m.add_vars("plant_over", A * T, 0.0, np.inf, pen.over_target), A, T)
-    Ua = _grid(m.add_vars("plant_under", A * T, 0.0, np.repeat(inst.plant_target, T), pen.under_target), A, T)
-    Ma = _grid(m.add_vars("plant_below_min", A * T, 0.0, np.repeat(inst.plant_minimum, T), pen.under_minimum), A, T)
-    Ib = _grid(m.add_vars("dc_stock", B * T, 0.0, np.inf, hold_b), B, T)
-    Bb = _grid(m.add_vars("dc_backlog", B * T, 0.0, np.inf if inst.allow_stockout else 0.0, pen.stockout), B, T)
-    Ob = _grid(m.add_vars("dc_over", B * T, 0.0, np.inf, pen.over_target), B, T)
-    Ub = _grid(m.add_vars("dc_under", B * T, 0.0, np.repeat(inst.dc_target, T), pen.under_target), B, T)
-    Mb = _grid(m.add_vars("dc_below_min", B * T, 0.0, np.repeat(inst.dc_minimum, T), pen.under_minimum), B, T)
+    # a position without deviation columns has O = I (target 0, U = M = 0): c_OT joins h
+    hold_a = inst.holding_cost[inst.plant_pos_sku] + np.where(dev_a, 0.0, pen.over_target)
+    hold_b = inst.holding_cost[inst.dc_pos_sku] + np.where(dev_b, 0.0, pen.over_target)
+    every_b = np.ones(B, dtype=bool)
+    Ia = block("plant_stock", ~folded, 0.0, np.full(A, np.inf), hold_a)
+    Oa = block("plant_over", dev_a, 0.0, np.full(A, np.inf), np.full(A, pen.over_target))
+    Ua = block("plant_under", dev_a, 0.0, inst.plant_target, np.full(A, pen.under_target))
+    Ma = block("plant_below_min", dev_a, 0.0, inst.plant_minimum, np.full(A, pen.under_minimum))
+    Ib = block("dc_stock", every_b, 0.0, np.full(B, np.inf), hold_b)
+    Bb = block("dc_backlog", every_b if (inst.allow_stockout or not lean) else np.zeros(B, dtype=bool), 0.0,
+               np.full(B, np.inf if inst.allow_stockout else 0.0), np.full(B, pen.stockout))
+    Ob = block("dc_over", dev_b, 0.0, np.full(B, np.inf), np.full(B, pen.over_target))
+    Ub = block("dc_under", dev_b, 0.0, inst.dc_target, np.full(B, pen.under_target))
+    Mb = block("dc_below_min", dev_b, 0.0, inst.dc_minimum, np.full(B, pen.under_minimum))
     ship_ok = (days[None, :] + inst.ship_lead[:, None] <= T - 1).astype(float)
-    z = _grid(m.add_vars("shipment", E * T, 0.0, np.where(ship_ok.ravel() > 0, np.inf, 0.0),
-                         np.repeat(inst.ship_cost, T)), E, T)
+    z = np.full((E, T), -1, dtype=np.int64)
+    ne = int((~merged).sum())
+    if ne:
+        z[~merged] = _grid(m.add_vars("shipment", ne * T, 0.0, np.where(ship_ok[~merged].ravel() > 0, np.inf, 0.0),
+                                      np.repeat(inst.ship_cost[~merged], T)), ne, T)
     move_ok = (days[None, :] + inst.move_lead[:, None] <= T - 1).astype(float)
     w = _grid(m.add_vars("transfer", F * T, 0.0, np.where(move_ok.ravel() > 0, np.inf, 0.0),
                          np.repeat(inst.move_cost, T)), F, T)
@@ -139,11 +218,23 @@ def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_
     rows, cols, vals = [], [], []
 
     def put(r: np.ndarray, c: np.ndarray, v: float | np.ndarray) -> None:
-        rows.append(np.asarray(r, np.int64).ravel())
-        cols.append(np.asarray(c, np.int64).ravel())
-        vals.append(np.broadcast_to(np.asarray(v, float), np.asarray(r).shape).ravel())
+        """Entries ``(r, c, v)``, skipping those of a row or column left out (``-1``)."""
+        r, c = np.asarray(r, np.int64).ravel(), np.asarray(c, np.int64).ravel()
+        v = np.broadcast_to(np.asarray(v, float).ravel() if np.ndim(v) else float(v), r.shape)
+        keep = (r >= 0) & (c >= 0)
+        rows.append(r[keep])
+        cols.append(c[keep])
+        vals.append(v[keep])
 
-    arow = (np.arange(A)[:, None] * T + days[None, :])  # row of (a, t)
+    def rows_of(mask: np.ndarray) -> np.ndarray:
+        """Row of (position, day) for the positions of ``mask`` (``-1`` for the others)."""
+        index = np.full(mask.size, -1, dtype=np.int64)
+        index[mask] = np.arange(int(mask.sum()))
+        return np.where(mask[:, None], index[:, None] * T + days[None, :], -1)
+
+    kept_a = ~folded
+    na = int(kept_a.sum())
+    arow = rows_of(kept_a)  # row of (a, t)
     put(arow, Ia, 1.0)
     put(arow[:, 1:], Ia[:, :-1], -1.0)
     put(arow[inst.pair_position], x, -1.0)
@@ -152,15 +243,16 @@ def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_
     if F:  # arrival of transfer f on day t + L_f
         arrive = days[None, :] + inst.move_lead[:, None]
         ok = arrive <= T - 1
-        put(inst.move_to[:, None].repeat(T, 1)[ok] * T + arrive[ok], w[ok], -1.0)
+        put(arow[inst.move_to[:, None].repeat(T, 1)[ok], arrive[ok]], w[ok], -1.0)
     rhs = np.zeros((A, T))
     rhs[:, 0] = inst.plant_initial
-    m.add_rows("plant_balance", A * T, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
-               rhs.ravel(), rhs.ravel())
+    if na:
+        m.add_rows("plant_balance", na * T, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+                   rhs[kept_a].ravel(), rhs[kept_a].ravel())
 
     # ---------------------------------------------------------------- DC balance
     rows, cols, vals = [], [], []
-    brow = np.arange(B)[:, None] * T + days[None, :]
+    brow = rows_of(np.ones(B, dtype=bool))
     put(brow, Ib, 1.0)
     put(brow, Bb, -1.0)
     put(brow[:, 1:], Ib[:, :-1], -1.0)
@@ -171,21 +263,30 @@ def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_
         put(inst.ship_to[:, None].repeat(T, 1)[ok] * T + arrive[ok], z[ok], -1.0)
     rhs = -inst.demand.copy()
     rhs[:, 0] += inst.dc_initial
+    if merged.any():  # a folded plant position's production arrives at its DC the same day
+        fold_to = np.full(A, -1, dtype=np.int64)
+        fold_to[inst.ship_from[merged]] = inst.ship_to[merged]
+        direct = folded[inst.pair_position]
+        put(brow[fold_to[inst.pair_position[direct]]], x[direct], -1.0)
+        np.add.at(rhs[:, 0], inst.ship_to[merged], inst.plant_initial[inst.ship_from[merged]])
     m.add_rows("dc_balance", B * T, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
                rhs.ravel(), rhs.ravel())
 
     # ---------------------------------------------------------------- targets and minimums
-    for tag, stock, over, under, below, target, minimum, n in (
-        ("plant", Ia, Oa, Ua, Ma, inst.plant_target, inst.plant_minimum, A),
-        ("dc", Ib, Ob, Ub, Mb, inst.dc_target, inst.dc_minimum, B),
+    for tag, stock, over, under, below, target, minimum, dev in (
+        ("plant", Ia, Oa, Ua, Ma, inst.plant_target, inst.plant_minimum, dev_a),
+        ("dc", Ib, Ob, Ub, Mb, inst.dc_target, inst.dc_minimum, dev_b),
     ):
+        n = int(dev.sum())
+        if not n:
+            continue
         r = np.arange(n * T).reshape(n, T)
-        tgt = np.repeat(target, T)
+        tgt = np.repeat(target[dev], T)
         m.add_rows(f"{tag}_target", n * T, np.concatenate([r.ravel()] * 3),
-                   np.concatenate([stock.ravel(), over.ravel(), under.ravel()]),
+                   np.concatenate([stock[dev].ravel(), over[dev].ravel(), under[dev].ravel()]),
                    np.concatenate([np.ones(n * T), -np.ones(n * T), np.ones(n * T)]), tgt, tgt)
         m.add_rows(f"{tag}_minimum", n * T, np.concatenate([r.ravel()] * 2),
-                   np.concatenate([stock.ravel(), below.ravel()]), 1.0, np.repeat(minimum, T), np.inf)
+                   np.concatenate([stock[dev].ravel(), below[dev].ravel()]), 1.0, np.repeat(minimum[dev], T), np.inf)
 
     # ---------------------------------------------------------------- line hours
     L = len(inst.lines)
@@ -218,4 +319,4 @@ def build_model(inst: E2EInstance, relax: bool = False, cap: bool = True, fixed_
                        np.where(np.tile(free_day, nb)[has_moq], -np.inf, 0.0), np.inf)
 
     return E2EModel(instance=inst, model=m, x=x, y=y, binary_pairs=binary_pairs, plant_stock=Ia, dc_stock=Ib,
-                    backlog=Bb, ship=z, move=w, x_upper=upper)
+                    backlog=Bb, ship=z, move=w, x_upper=upper, merged=merged)
