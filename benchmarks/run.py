@@ -107,16 +107,16 @@ def _row(case: Case, name: str, tool: Tool, outcome: Outcome, threads: int, load
             "trajectory": json.dumps([[round(a, 3), b] for a, b in outcome.trajectory])}
 
 
-def run(cases: list[Case], out: Path, threads: int, time_limit: float | None) -> None:
+def run(cases: list[Case], out: Path, threads: int, time_limit: float | None, runs: int = 1) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     new = not out.exists()
     with out.open("a", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         if new:
             writer.writeheader()
-        for i, case in enumerate(cases):
+        for i, case, round_ in ((i, c, r) for r in range(runs) for i, c in enumerate(cases)):
             names = list(case.tools)
-            if i % 2:  # alternate who goes first
+            if (i + round_) % 2:  # alternate who goes first, from case to case and round to round
                 names.reverse()
             limit = time_limit or case.time_limit
             for name in names:
@@ -179,56 +179,75 @@ def _median(values: list[float | None]) -> str:
     return _fmt(statistics.median(vals)) + f" (n={len(vals)})" if vals else "—"
 
 
+def _pair_ratios(ours: dict[str, str], other: dict[str, str]) -> tuple[float | None, ...]:
+    """(time to peer's final, time to reference, final gap, time to proof) of one run pair."""
+    reference = _f(ours["reference"])
+    final = _time_ratio(_time_to(ours, _f(other["objective"])), _time_to(other, _f(other["objective"])))
+    ref = None if reference is None else _time_ratio(_time_to(ours, reference), _time_to(other, reference))
+    gap = _ratio(_f(ours["gap"]), _f(other["gap"]))
+    proof = _time_ratio(_f(ours["seconds"]), _f(other["seconds"])) \
+        if ours["status"] == other["status"] == "optimal" else None
+    return final, ref, gap, proof
+
+
+def _mid(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def _cell(runs: list[dict[str, str]]) -> str:
+    """Last run's status, objective and gap; the median seconds over the runs."""
+    last = runs[-1]
+    gap_pct = _f(last["gap"])
+    seconds = _mid([_f(r["seconds"]) for r in runs])
+    return f"{last['status']}, {last['objective'] or '—'}, {_fmt(None if gap_pct is None else 100 * gap_pct)}, " \
+           f"{_fmt(seconds)}"
+
+
 def tables(path: Path) -> str:
-    """Markdown: one table per group, ours beside each peer, with the ratios and their medians."""
+    """Markdown: one table per group and peer, ours beside the peer, the ratios and their medians.
+
+    With several runs per case (``--runs``), the i-th run of plantwise is paired with the
+    i-th run of the peer; a case's ratio is the median over its pairs, a group's the median
+    over its cases; seconds are medians over the runs, status and objective the last run's."""
     rows = list(csv.DictReader(path.open()))
-    latest: dict[tuple[str, str], dict[str, str]] = {}
-    for r in rows:
-        latest[(r["case"], r["tool"])] = r
+    runs: dict[tuple[str, str], list[dict[str, str]]] = {}
     groups: dict[str, list[str]] = {}
-    for (case, _tool), r in latest.items():
+    for r in rows:
+        runs.setdefault((r["case"], r["tool"]), []).append(r)
         groups.setdefault(r["group"], [])
-        if case not in groups[r["group"]]:
-            groups[r["group"]].append(case)
+        if r["case"] not in groups[r["group"]]:
+            groups[r["group"]].append(r["case"])
     lines = []
     for group, cases in groups.items():
-        peers = sorted({t for (c, t) in latest if c in cases and t != OURS})
+        peers = sorted({t for (c, t) in runs if c in cases and t != OURS})
         for peer in peers:
-            first = latest.get((cases[0], OURS)) or latest[(cases[0], peer)]
-            loads = [float(latest[k]["load_1min"]) for k in latest if k[0] in cases]
+            mine = [r for c in cases for t in (OURS, peer) for r in runs.get((c, t), [])]
+            loads = [float(r["load_1min"]) for r in mine]
+            n_runs = max(len(runs.get((c, OURS), [])) for c in cases)
+            first = mine[0]
             lines += [f"### {group}: plantwise vs {peer}", "",
                       f"{len(cases)} cases, {first['time_limit']} s each, {first['threads']} threads, "
-                      f"{first['date']}, commit {first['commit']}, load average {min(loads):.1f}-{max(loads):.1f}.", "",
+                      f"{n_runs} run(s) per tool, {first['date']}, commit {first['commit']}, "
+                      f"load average {min(loads):.1f}-{max(loads):.1f}.", "",
                       "| case | reference | plantwise: status, objective, gap %, s | "
                       f"{peer}: status, objective, gap %, s | time to peer's final | time to reference | final gap | "
                       "time to proof | verified |",
                       "|---|---|---|---|---|---|---|---|---|"]
-            r_final, r_ref, r_gap, r_proof = [], [], [], []
+            columns: list[list[float | None]] = [[], [], [], []]
             for case in cases:
-                ours, other = latest.get((case, OURS)), latest.get((case, peer))
-                if ours is None or other is None:
+                ours, other = runs.get((case, OURS)), runs.get((case, peer))
+                if not ours or not other:
                     continue
-                reference = _f(ours["reference"])
-                final = _time_ratio(_time_to(ours, _f(other["objective"])), _time_to(other, _f(other["objective"])))
-                ref = None if reference is None else _time_ratio(_time_to(ours, reference), _time_to(other, reference))
-                gap = _ratio(_f(ours["gap"]), _f(other["gap"]))
-                proof = _time_ratio(_f(ours["seconds"]), _f(other["seconds"])) \
-                    if ours["status"] == other["status"] == "optimal" else None
-                r_final.append(final)
-                r_ref.append(ref)
-                r_gap.append(gap)
-                r_proof.append(proof)
-
-                def cell(r: dict[str, str]) -> str:
-                    gap_pct = _f(r["gap"])
-                    gap_text = _fmt(None if gap_pct is None else 100 * gap_pct)
-                    return f"{r['status']}, {r['objective'] or '—'}, {gap_text}, {_fmt(_f(r['seconds']))}"
-
-                verified = f"{ours['verified'] or '—'} / {other['verified'] or '—'}"
-                lines.append(f"| {case} | {ours['reference'] or '—'} | {cell(ours)} | {cell(other)} | {_fmt(final)} | "
-                             f"{_fmt(ref)} | {_fmt(gap)} | {_fmt(proof)} | {verified} |")
-            lines += [f"| **median** | | | | **{_median(r_final)}** | **{_median(r_ref)}** | **{_median(r_gap)}** | "
-                      f"**{_median(r_proof)}** | |", ""]
+                pairs = [_pair_ratios(a, b) for a, b in zip(ours, other, strict=False)]
+                ratios = [_mid([p[i] for p in pairs]) for i in range(4)]
+                for i in range(4):
+                    columns[i].append(ratios[i])
+                checked = [all(r["verified"] == "True" for r in tool_runs) for tool_runs in (ours, other)]
+                verified = f"{checked[0]} / {checked[1]}"
+                lines.append(f"| {case} | {ours[-1]['reference'] or '—'} | {_cell(ours)} | {_cell(other)} | "
+                             + " | ".join(_fmt(v) for v in ratios) + f" | {verified} |")
+            lines += ["| **median** | | | | " + " | ".join(f"**{_median(c)}**" for c in columns) + " | |", ""]
     return "\n".join(lines)
 
 
@@ -240,6 +259,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="only cases whose name contains one of these")
     parser.add_argument("--time-limit", type=float, default=None, help="override every case's time limit")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1, help="rounds over all cases (tables take medians)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--table", type=Path, default=None, help="render the tables of this CSV and stop")
     args = parser.parse_args()
@@ -253,7 +273,7 @@ def main() -> None:
         cases = [c for c in cases if any(s in c.name for s in args.only)]
     out = args.out or ROOT / "benchmarks" / "results" / f"peers-{date.today().isoformat()}.csv"
     print(f"{len(cases)} cases -> {out}", flush=True)
-    run(cases, out, args.threads, args.time_limit)
+    run(cases, out, args.threads, args.time_limit, args.runs)
     print(tables(out))
 
 
