@@ -219,6 +219,7 @@ def tables(path: Path) -> str:
         if r["case"] not in groups[r["group"]]:
             groups[r["group"]].append(r["case"])
     lines = []
+    summary: dict[tuple[str, str], list[list[float | None]]] = {}
     for group, cases in groups.items():
         peers = sorted({t for (c, t) in runs if c in cases and t != OURS})
         for peer in peers:
@@ -248,7 +249,16 @@ def tables(path: Path) -> str:
                 lines.append(f"| {case} | {ours[-1]['reference'] or '—'} | {_cell(ours)} | {_cell(other)} | "
                              + " | ".join(_fmt(v) for v in ratios) + f" | {verified} |")
             lines += ["| **median** | | | | " + " | ".join(f"**{_median(c)}**" for c in columns) + " | |", ""]
-    return "\n".join(lines)
+            family = first["family"]
+            summary.setdefault((family, peer), [[], [], [], []])
+            for i in range(4):
+                summary[(family, peer)][i] += columns[i]
+    lines += ["### Medians over every case of a family", "",
+              "| family | peer | time to peer's final | time to reference | final gap | time to proof |",
+              "|---|---|---|---|---|---|"]
+    for (family, peer), columns in summary.items():
+        lines.append(f"| {family} | {peer} | " + " | ".join(_median(c) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:

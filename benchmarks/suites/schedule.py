@@ -66,4 +66,8 @@ def _case(name: str, group: str, path: str, fmt: str, reference: float, proven: 
                           f"schedule solve --format {fmt} --objective makespan (default: CP-SAT parallel search)"),
         "pyjobshop": Tool("benchmarks.peers.pyjobshop_peer:solve", {"path": path, "fmt": fmt},
                           "PyJobShop 0.0.9 on OR-Tools CP-SAT, num_workers = threads"),
+        # not a peer: what --deterministic costs, measured beside the default
+        "plantwise-deterministic": Tool("benchmarks.suites.schedule:ours",
+                                        {"path": path, "fmt": fmt, "deterministic": True},
+                                        "schedule solve ... --deterministic (8 workers interleaved)"),
     }, reference, proven)
