@@ -64,21 +64,29 @@ def _machine() -> str:
     return f"{platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def _call(target: str, kwargs: dict[str, object], queue: multiprocessing.Queue) -> None:  # in the child
+def _call(target: str, kwargs: dict[str, object], queue: multiprocessing.Queue,
+          first_on_path: str | None = None) -> None:  # in the child
     module, function = target.split(":")
+    if first_on_path:  # another solver build (e.g. an older highspy installed with pip --target DIR)
+        sys.path.insert(0, first_on_path)
     try:
         outcome = getattr(importlib.import_module(module), function)(**kwargs)
+        if "highspy" in sys.modules:  # which build ran, from the module actually imported
+            import highspy
+
+            used = Path(highspy.__file__).parent.parent
+            outcome.note = (outcome.note + "; " if outcome.note else "") + f"highspy from {used}"
         queue.put(outcome)
     except Exception as exc:  # reported as the row's status, never a result
         queue.put(Outcome("error", None, None, 0.0, [], None, f"{type(exc).__name__}: {exc}"))
 
 
-def run_tool(tool: Tool, time_limit: float, threads: int) -> Outcome:
+def run_tool(tool: Tool, time_limit: float, threads: int, first_on_path: str | None = None) -> Outcome:
     """Run ``tool`` in a fresh process; a crash or a hang is an ``error`` row, never a result."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     kwargs = dict(tool.kwargs) | {"time_limit": time_limit, "threads": threads}
-    process = ctx.Process(target=_call, args=(tool.target, kwargs, queue))
+    process = ctx.Process(target=_call, args=(tool.target, kwargs, queue, first_on_path))
     t0 = time.perf_counter()
     process.start()
     try:
@@ -107,7 +115,24 @@ def _row(case: Case, name: str, tool: Tool, outcome: Outcome, threads: int, load
             "trajectory": json.dumps([[round(a, 3), b] for a, b in outcome.trajectory])}
 
 
-def run(cases: list[Case], out: Path, threads: int, time_limit: float | None, runs: int = 1) -> None:
+HIGHS_FAMILIES = ("offload", "e2e", "acceptance")  # plantwise's methods of these run on HiGHS
+
+
+def highs_version(first_on_path: str | None) -> str:
+    """The highspy version found with ``first_on_path`` first on ``sys.path``."""
+    code = "import importlib.metadata as m; print(m.version('highspy'))"
+    env = dict(os.environ)
+    if first_on_path:
+        env["PYTHONPATH"] = first_on_path + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip()
+
+
+def run(cases: list[Case], out: Path, threads: int, time_limit: float | None, runs: int = 1,
+        compare_highs: str | None = None) -> None:
+    """Run every case's tools (``runs`` rounds) and append the rows to ``out``. With
+    ``compare_highs`` (a folder holding another highspy, e.g. ``pip install --target DIR
+    highspy==1.14.0``), plantwise also runs on that HiGHS, as tool ``plantwise-highs-<version>``."""
+    other_highs = f"plantwise-highs-{highs_version(compare_highs)}" if compare_highs else None
     out.parent.mkdir(parents=True, exist_ok=True)
     new = not out.exists()
     with out.open("a", newline="") as fh:
@@ -116,13 +141,16 @@ def run(cases: list[Case], out: Path, threads: int, time_limit: float | None, ru
             writer.writeheader()
         for i, case, round_ in ((i, c, r) for r in range(runs) for i, c in enumerate(cases)):
             names = list(case.tools)
+            if other_highs and case.family in HIGHS_FAMILIES:
+                names.insert(1, other_highs)
             if (i + round_) % 2:  # alternate who goes first, from case to case and round to round
                 names.reverse()
             limit = time_limit or case.time_limit
             for name in names:
                 load = os.getloadavg()[0]
-                outcome = run_tool(case.tools[name], limit, threads)
-                row = _row(case, name, case.tools[name], outcome, threads, load)
+                tool = case.tools.get(name, case.tools[OURS])
+                outcome = run_tool(tool, limit, threads, compare_highs if name == other_highs else None)
+                row = _row(case, name, tool, outcome, threads, load)
                 row["time_limit"] = limit
                 writer.writerow(row)
                 fh.flush()
@@ -272,6 +300,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="rounds over all cases (tables take medians)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--table", type=Path, default=None, help="render the tables of this CSV and stop")
+    parser.add_argument("--compare-highs", default=None, metavar="DIR",
+                        help="also run plantwise on the highspy in DIR (pip install --target DIR highspy==1.14.0)")
     args = parser.parse_args()
     if args.table:
         print(tables(args.table))
@@ -283,7 +313,7 @@ def main() -> None:
         cases = [c for c in cases if any(s in c.name for s in args.only)]
     out = args.out or ROOT / "benchmarks" / "results" / f"peers-{date.today().isoformat()}.csv"
     print(f"{len(cases)} cases -> {out}", flush=True)
-    run(cases, out, args.threads, args.time_limit, args.runs)
+    run(cases, out, args.threads, args.time_limit, args.runs, args.compare_highs)
     print(tables(out))
 
 
