@@ -80,7 +80,7 @@ def diff_table(spec: DecisionSpec, a: pd.DataFrame | None, b: pd.DataFrame | Non
                 merged[v + side] = merged[v + side].where(merged[v + side].notna(), fill)
     same = np.ones(len(merged), dtype=bool)
     for v in spec.values:
-        same &= _equal(merged[v + "_a"].fillna("").astype(object), merged[v + "_b"].fillna("").astype(object),
+        same &= _equal(merged[v + "_a"].astype(object).fillna(""), merged[v + "_b"].astype(object).fillna(""),
                        spec.tolerance) & merged[v + "_a"].notna().to_numpy() & merged[v + "_b"].notna().to_numpy()
     if spec.absent is None:
         same &= (merged["_merge"] == "both").to_numpy()
