@@ -8,8 +8,15 @@
    otherwise, and re-solve, until no violation is left. The last LP is then a feasible
    plan. (If a fixing makes the LP infeasible - possible only when stockouts are not
    allowed - the dive falls back to cumulative rounding, :func:`round_lots`.)
-3. HiGHS on the MILP from that plan for the remaining time. The reported bound is the
-   larger of the MILP's and the LP's; the plan is the best of the dive's and HiGHS's.
+3. HiGHS on the MILP from that plan for the remaining time, unless the dive's plan is
+   already within the MIP gap of the LP bound (then it is proven and no MIP runs). The
+   reported bound is the larger of the MILP's and the LP's; the plan is the best of the
+   dive's and HiGHS's.
+
+The model is the lean one (:func:`~plantwise.e2e.model.build_model` with ``lean=True``).
+On a pure lot-sizing model (:func:`is_lot_sizing`, the Trigeiro special case) the LP and
+the dive carry the (l, S) inequalities, and the MIP (without them) starts from the dive's
+plan only when that is within ``LOT_SIZING_START_GAP`` of the LP bound.
 """
 
 from __future__ import annotations
@@ -23,7 +30,6 @@ import numpy as np
 from plantwise.core.backends import get_backend
 from plantwise.core.backends.highs import HighsBackend
 from plantwise.core.interrupt import shielded, stop_requested
-from plantwise.core.linear import LinearModel
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import Progress, SolveResult, SolveStatus
 from plantwise.e2e.cuts import add_lot_sizing_inequalities
@@ -35,10 +41,9 @@ LP_SHARE = 0.5  # at most this share of the time limit for the LP relaxation
 DIVE_FIX_SHARE = 0.5  # of the violated lots fixed per dive step
 VIOLATION = 1e-6
 FINAL_STEP_SECONDS = 10.0  # for the dive's last re-solve when its deadline has passed
-MIP_MARGIN_SECONDS = 1.5  # kept free at the end for extracting, verifying and writing the plan
-# HiGHS options for the MIP of a pure lot-sizing model (measured on the Trigeiro X11119 class,
-# docs/models/e2e.md): more primal heuristics close more of the gap in 60 s than the default 0.05
-LOT_SIZING_HIGHS: dict[str, object] = {"mip_heuristic_effort": 0.3}
+MIP_MARGIN_SECONDS = 1.5  # kept free at the end for extracting, verifying and writing the plan (large models)
+MARGIN_SECONDS_PER_COLUMN = 2e-5  # what the plan's tables and verification take, roughly, per model column
+LOT_SIZING_START_GAP = 0.05  # the dive's plan starts the lot-sizing MIP only within this gap of the LP bound
 
 
 @dataclass
@@ -143,9 +148,8 @@ def _fit_lots(pick: np.ndarray, values: np.ndarray, pair_of: np.ndarray, day_of:
 def lp_dive(em: E2EModel, options: SolveOptions, deadline: float | None) -> tuple[SolveResult, np.ndarray | None]:
     """Step 1 and 2 of the module docstring. Returns the LP relaxation's result and the
     column values of the dive's feasible plan (``None`` if the dive did not finish)."""
-    import highspy
 
-    from plantwise.core.backends.highs import HighsBackend, use_threads
+    from plantwise.core.backends.highs import use_threads
 
     inst = em.instance
     backend = HighsBackend()
@@ -211,6 +215,13 @@ def lp_dive(em: E2EModel, options: SolveOptions, deadline: float | None) -> tupl
     return lp, x
 
 
+def mip_margin(em: E2EModel) -> float:
+    """Seconds kept free after the MIP: at most ``MIP_MARGIN_SECONDS``, less for a small model
+    (a 600-column lot-sizing model needs a few hundredths of a second for its plan; the
+    document's 110,000-column scenarios keep the full margin)."""
+    return min(MIP_MARGIN_SECONDS, 0.25 + MARGIN_SECONDS_PER_COLUMN * em.model.num_vars)
+
+
 def _closed(objective: float, bound: float, options: SolveOptions) -> bool:
     """``objective`` is within the MIP tolerance of ``bound`` (absolute gap when one is given)."""
     if options.mip_abs_gap is not None:
@@ -230,27 +241,14 @@ def is_lot_sizing(em: E2EModel) -> bool:
             and not ((inst.dc_target > 0) | (inst.dc_minimum > 0)).any())
 
 
-class _TunedHighs(HighsBackend):
-    """HiGHS with extra options set on every model it builds."""
-
-    def __init__(self, extra: dict[str, object]) -> None:
-        self.extra = extra
-
-    def build(self, model: LinearModel, relax: bool) -> highspy.Highs:
-        h = super().build(model, relax)
-        for key, value in self.extra.items():
-            h.setOptionValue(key, value)
-        return h
-
-
 def solve_exact(inst: E2EInstance, options: SolveOptions, em: E2EModel | None = None) -> ExactOutcome:
     """Run the three steps of the module docstring within ``options.time_limit``.
 
     Without ``em``, the model is the lean one (:func:`~plantwise.e2e.model.build_model` with
     ``lean=True``); when that is a pure lot-sizing model (:func:`is_lot_sizing`), the LP and
     the dive run on it with the (l, S) inequalities of :mod:`plantwise.e2e.cuts` added (their
-    LP is the optimum itself on most Trigeiro instances, and the dive then proves it), the
-    MIP runs on the model without them and with ``LOT_SIZING_HIGHS`` options."""
+    LP is the optimum itself on most Trigeiro instances, and the dive then proves it), and
+    the MIP runs on the model without them (HiGHS's default options)."""
     t0 = time.perf_counter()
     given = em is not None
     em = em or build_model(inst, lean=True)
@@ -260,8 +258,6 @@ def solve_exact(inst: E2EInstance, options: SolveOptions, em: E2EModel | None = 
         dive_em = build_model(inst, lean=True)  # the same columns; (l, S) rows for the LP and the dive
         add_lot_sizing_inequalities(dive_em)
     backend = get_backend(options.solver)
-    if lot_sizing and options.solver == "highs":
-        backend = _TunedHighs(LOT_SIZING_HIGHS)
     timings: dict[str, float] = {"build": time.perf_counter() - t0}
     limit = options.time_limit
     lp, best_x = lp_dive(dive_em, options, None if limit is None else t0 + max(1.0, (1 - 0.2) * limit))
@@ -285,12 +281,16 @@ def solve_exact(inst: E2EInstance, options: SolveOptions, em: E2EModel | None = 
 
     remaining = options.remaining(time.perf_counter() - t0)
     if remaining is not None:
-        remaining -= MIP_MARGIN_SECONDS
+        remaining -= mip_margin(em)
     mip = None
     # the dive's plan already meets the LP bound (a tight model): it is proven, no MIP needed
     proven = best_obj is not None and lp_bound is not None and _closed(best_obj, lp_bound, options)
     if not proven and (remaining is None or remaining > 1.0):
-        mip = backend.solve(em.model, options.with_(time_limit=remaining), start=best_x)
+        start = best_x
+        if lot_sizing and best_obj is not None and lp_bound is not None and \
+                (best_obj - lp_bound) > LOT_SIZING_START_GAP * max(abs(best_obj), 1e-9):
+            start = None  # a poor dive plan as a start lowers HiGHS's 60-s bound there (X11119A: 9039 vs 9103)
+        mip = backend.solve(em.model, options.with_(time_limit=remaining), start=start)
         timings["mip"] = mip.timings.get("solve", 0.0)
         if mip.x is not None and (best_obj is None or (mip.objective or np.inf) < best_obj - 1e-9):
             best_x, best_obj = mip.x, mip.objective

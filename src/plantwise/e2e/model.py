@@ -32,6 +32,13 @@ subject to
   with :math:`u_{kt} = r_k (H_{l(k)t} - \sigma_k)^+`, further capped by
   :math:`\max(m_k, \text{remaining network demand of the SKU from } t)` for SKUs with no
   target or minimum anywhere (there, a larger lot only adds end stock and cost).
+
+``build_model(inst, lean=True)`` (the exact method's model) leaves out what the instance does
+not use, with the same optimum: backlog columns when stockouts are forbidden, deviation
+columns and target/minimum rows of positions with neither (their :math:`c_{OT}` joins the
+holding cost), and the plant stock and shipments of the arcs of :func:`merged_arcs` (a
+plant position whose only way out is a free lane of lead time 0). On a Trigeiro file that
+is exactly the textbook CLSP (docs/models/e2e.md, "What the exact method builds").
 """
 
 from __future__ import annotations
