@@ -78,7 +78,13 @@ def check(inst: Clsp, x: np.ndarray, s: np.ndarray, y: np.ndarray, objective: fl
 
 
 def solve(path: str | Path, time_limit: float = 60.0, threads: int = 1, mip_gap: float = 1e-6) -> Outcome:
-    """Build and solve the textbook model of the file at ``path`` (module docstring)."""
+    """Build and solve the textbook model of the file at ``path`` (module docstring); a relative
+    ``path`` is under :data:`benchmarks.registry.SHARED`."""
+    path = Path(path)
+    if not path.is_absolute():
+        from benchmarks.registry import SHARED
+
+        path = SHARED / path
     trace = Trace()
     inst = read(path)
     n, T = inst.demand.shape

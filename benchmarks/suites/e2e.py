@@ -14,8 +14,6 @@ trajectory from the ``progress`` callback and report the verifier's verdict.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from benchmarks.peers import Outcome, Trace
 from benchmarks.registry import SHARED, Case, Tool
 
@@ -100,7 +98,7 @@ def cases() -> list[Case]:
             time_limit=TIME_LIMIT,
             tools={"plantwise": Tool("benchmarks.suites.e2e:ours_trigeiro", {"path": path},
                                      "e2e exact, --format trigeiro, --mip-gap 1e-6"),
-                   "textbook-clsp": Tool("benchmarks.peers.clsp_textbook:solve", {"path": str(Path(SHARED) / path)},
+                   "textbook-clsp": Tool("benchmarks.peers.clsp_textbook:solve", {"path": path},
                                          "textbook CLSP MILP, HiGHS, tight setup forcing, mip_gap 1e-6")},
             reference=ref, reference_proven=ref is not None))
     for scenario in SCENARIOS:
