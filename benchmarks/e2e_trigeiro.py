@@ -47,7 +47,7 @@ def source_hash() -> str:
 def run(path: Path, time_limit: float, mip_gap: float, cuts: str, threads: int) -> dict[str, object]:
     t0 = time.perf_counter()
     inst = read_trigeiro(path)
-    em = build_model(inst)
+    em = build_model(inst, lean=True)  # what solve_exact builds itself (the lean model)
     if cuts in ("ls", "both"):
         add_lot_sizing_inequalities(em)
     if cuts in ("fl", "both"):
