@@ -14,7 +14,8 @@ a note and the incumbent trajectory (JSON ``[[seconds, objective], ...]``).
 
 Ratios (ours / peer; < 1 favours plantwise), per case and as the median per group:
 ``time to peer's final``: plantwise's first time at or below the peer's final objective over
-the peer's own time to it (``inf`` when plantwise never reached it); ``time to reference``:
+the peer's own time to it (``inf`` when plantwise never reached it; "reached" means within
+``REACH_TOLERANCE``, 0.01 %); ``time to reference``:
 the same for the best known value; ``final gap``: plantwise's final gap over the peer's (1 when
 both are 0, ``inf`` when only the peer's is 0); ``time to proof``: seconds over seconds when
 both prove optimality.
@@ -47,6 +48,7 @@ FIELDS = ["date", "commit", "machine", "load_1min", "case", "family", "group", "
           "threads", "status", "objective", "bound", "gap", "seconds", "seconds_to_best", "seconds_to_reference",
           "verified", "reference", "note", "trajectory"]
 OURS = "plantwise"
+REACH_TOLERANCE = 1e-4  # "reached a value": within 0.01 % of it (exact for integer makespans below 10,000)
 GRACE = 120.0  # seconds past its time limit after which a tool's process is killed (and the row says so)
 
 
@@ -168,7 +170,7 @@ def _f(value: str) -> float | None:
 def _time_to(row: dict[str, str], value: float | None) -> float | None:
     if value is None or row["status"] not in ("optimal", "feasible", "interrupted"):
         return None
-    limit = value + 1e-6 * max(1.0, abs(value))
+    limit = value + REACH_TOLERANCE * max(1.0, abs(value))
     for at, objective in json.loads(row["trajectory"] or "[]"):
         if objective <= limit:
             return float(at)
@@ -251,12 +253,15 @@ def tables(path: Path) -> str:
     for group, cases in groups.items():
         peers = sorted({t for (c, t) in runs if c in cases and t != OURS})
         for peer in peers:
-            mine = [r for c in cases for t in (OURS, peer) for r in runs.get((c, t), [])]
+            both = [c for c in cases if runs.get((c, OURS)) and runs.get((c, peer))]
+            mine = [r for c in both for t in (OURS, peer) for r in runs.get((c, t), [])]
             loads = [float(r["load_1min"]) for r in mine]
-            n_runs = max(len(runs.get((c, OURS), [])) for c in cases)
+            n_runs = max(len(runs[(c, OURS)]) for c in both)
             first = mine[0]
+            limits = sorted({float(r["time_limit"]) for r in mine})
+            limit_text = f"{limits[0]:g} s" if len(limits) == 1 else f"{limits[0]:g}-{limits[-1]:g} s"
             lines += [f"### {group}: plantwise vs {peer}", "",
-                      f"{len(cases)} cases, {first['time_limit']} s each, {first['threads']} threads, "
+                      f"{len(both)} cases, {limit_text} each, {first['threads']} threads, "
                       f"{n_runs} run(s) per tool, {first['date']}, commit {first['commit']}, "
                       f"load average {min(loads):.1f}-{max(loads):.1f}.", "",
                       "| case | reference | plantwise: status, objective, gap %, s | "
@@ -264,7 +269,7 @@ def tables(path: Path) -> str:
                       "time to proof | verified |",
                       "|---|---|---|---|---|---|---|---|---|"]
             columns: list[list[float | None]] = [[], [], [], []]
-            for case in cases:
+            for case in both:
                 ours, other = runs.get((case, OURS)), runs.get((case, peer))
                 if not ours or not other:
                     continue
@@ -277,6 +282,10 @@ def tables(path: Path) -> str:
                 lines.append(f"| {case} | {ours[-1]['reference'] or '—'} | {_cell(ours)} | {_cell(other)} | "
                              + " | ".join(_fmt(v) for v in ratios) + f" | {verified} |")
             lines += ["| **median** | | | | " + " | ".join(f"**{_median(c)}**" for c in columns) + " | |", ""]
+            no_plan = {tool: sum(1 for c in both if runs[(c, tool)][-1]["objective"] == "") for tool in (OURS, peer)}
+            if any(no_plan.values()):
+                lines += [f"No plan within the limit: {peer} in {no_plan[peer]} of {len(both)} cases, plantwise in "
+                          f"{no_plan[OURS]}; ratios need both.", ""]
             family = first["family"]
             summary.setdefault((family, peer), [[], [], [], []])
             for i in range(4):

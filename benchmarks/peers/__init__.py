@@ -21,7 +21,7 @@ class Outcome:
 
     ``status``: ``optimal`` (proven within the tool's gap tolerance), ``feasible``,
     ``infeasible``, ``no_solution`` or ``error``. ``gap = (objective - bound) / |objective|``.
-    ``time_to(v)`` is the first time the incumbent was at most ``v`` (plus a tolerance).
+    ``time_to(v)`` is the first time the incumbent was at most ``v`` (plus a relative 0.01 %).
     """
 
     status: str
@@ -46,7 +46,7 @@ class Outcome:
             return None
         return self.time_to(self.objective)
 
-    def time_to(self, value: float, tolerance: float = 1e-6) -> float | None:
+    def time_to(self, value: float, tolerance: float = 1e-4) -> float | None:
         """First time (s) the incumbent reached ``value`` (relative ``tolerance``); None if never."""
         limit = value + tolerance * max(1.0, abs(value))
         for at, objective in self.trajectory:
