@@ -17,7 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PLANTWISE_BENCHMARKS", ROOT.parent / "shared" / "benchmarks"))
+
+
+def _shared() -> Path:
+    """The public benchmark instances: ``$PLANTWISE_BENCHMARKS``, else ``../shared/benchmarks``
+    beside the project, else ``/work/shared/benchmarks`` (where a clone elsewhere finds them)."""
+    if "PLANTWISE_BENCHMARKS" in os.environ:
+        return Path(os.environ["PLANTWISE_BENCHMARKS"])
+    beside, machine = ROOT.parent / "shared" / "benchmarks", Path("/work/shared/benchmarks")
+    return beside if beside.is_dir() or not machine.is_dir() else machine
+
+
+SHARED = _shared()
 FAMILY_SUITES = ("schedule", "e2e", "offload")
 
 

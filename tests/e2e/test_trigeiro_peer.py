@@ -7,11 +7,10 @@ a tiny generated scenario, its plan checked by plantwise's verifier. No test ass
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from benchmarks.peers import clsp_textbook, e2e_plain
+from benchmarks.registry import SHARED
 from benchmarks.suites import e2e as suite
 
 from plantwise.core.options import SolveOptions
@@ -21,7 +20,7 @@ from plantwise.e2e.model import build_model, merged_arcs
 from plantwise.e2e.trigeiro import read_trigeiro
 from plantwise.e2e.verifier import verify
 
-FOLDER = Path("/work/shared/benchmarks/clsp_trigeiro_X/instances")
+FOLDER = SHARED / "clsp_trigeiro_X" / "instances"
 needs_data = pytest.mark.skipif(not (FOLDER / "X11117A").exists(), reason="Trigeiro benchmark folder not available")
 FAST = ("X11117A", "X11118C", "X11127A")
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from benchmarks.registry import SHARED
 from typer.testing import CliRunner
 
 from plantwise.cli import EXIT_OK, app
@@ -15,7 +16,6 @@ from plantwise.core.options import SolveOptions, process_started
 from plantwise.schedule.methods import PORTFOLIO_WORKERS, search_workers, solve
 from plantwise.schedule.shop import read_hfs, read_jsplib
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 FT06 = SHARED / "jobshop_jsplib" / "instances" / "ft06"
 HFS = SHARED / "hfs_carlier_neron_subset" / "instances" / "j10c5a2.csv"
 needs_shared = pytest.mark.skipif(not FT06.exists(), reason="../shared/benchmarks is not here")

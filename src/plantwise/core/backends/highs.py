@@ -9,7 +9,7 @@ import highspy
 import numpy as np
 
 from plantwise.core.backends.base import Backend, ProgressThrottle
-from plantwise.core.interrupt import highs_interrupt, seconds_since_stop
+from plantwise.core.interrupt import highs_interrupt, seconds_since_stop, stop_requested
 from plantwise.core.linear import LinearModel
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import SolveResult, SolveStatus
@@ -58,6 +58,39 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+_MISMATCH = " (the solution vector's cost differs from HiGHS's objective value: the vector's is reported)"
+
+
+def _within_gap(objective: float | None, bound: float | None, h: highspy.Highs) -> bool:
+    """Whether ``objective`` is proven within the run's relative or absolute MIP gap of ``bound``."""
+    if objective is None or bound is None:
+        return False
+    def option(name: str) -> float:
+        value = h.getOptionValue(name)
+        return float(value[-1] if isinstance(value, tuple) else value)  # some highspy builds return (status, value)
+
+    rel, absolute = option("mip_rel_gap"), option("mip_abs_gap")
+    return objective - bound <= max(rel * max(abs(objective), 1e-9), absolute) + 1e-9
+
+
+def _better(first: SolveResult, second: SolveResult, options: SolveOptions, model: LinearModel) -> SolveResult:
+    """The cheaper of two runs on one model, with the larger bound, optimal only if proven within the gap."""
+    best = first if second.x is None or (first.objective is not None and second.objective is not None
+                                         and first.objective <= second.objective) else second
+    bounds = [b for b in (first.bound, second.bound) if b is not None]
+    bound = max(bounds) if bounds else None
+    scale = max(abs(best.objective or 0.0), 1e-9)
+    gap = options.mip_abs_gap if options.mip_abs_gap is not None else options.mip_gap * scale
+    proven = best.objective is not None and bound is not None and best.objective - bound <= gap + 1e-9
+    timings = {k: first.timings.get(k, 0.0) + second.timings.get(k, 0.0)
+               for k in set(first.timings) | set(second.timings)}
+    return SolveResult(status=SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE, objective=best.objective,
+                       bound=min(bound, best.objective) if proven and bound is not None and best.objective is not None
+                       else bound, solver=best.solver, solver_version=best.solver_version, timings=timings,
+                       x=best.x, message=best.message + " (re-solved without presolve)",
+                       node_count=(first.node_count or 0) + (second.node_count or 0), row_dual=None)
+
+
 class HighsBackend(Backend):
     name = "highs"
 
@@ -100,10 +133,13 @@ class HighsBackend(Backend):
         options: SolveOptions,
         start: np.ndarray | None = None,
         relax: bool = False,
+        presolve: bool = True,
     ) -> SolveResult:
         t0 = time.perf_counter()
         h = self.build(model, relax)
         h.setOptionValue("output_flag", bool(options.log))
+        if not presolve:
+            h.setOptionValue("presolve", "off")
         if options.time_limit is not None:
             h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
         if options.mip_abs_gap is not None:
@@ -134,7 +170,17 @@ class HighsBackend(Backend):
             return self.result(h, model, relax, {"build": build_seconds, "solve": time.perf_counter() - t1})
         abandoned = _run_mip_interruptibly(h, model)
         timings = {"build": build_seconds, "solve": time.perf_counter() - t1}
-        return abandoned if abandoned is not None else self.result(h, model, relax, timings)
+        if abandoned is not None:
+            return abandoned
+        result = self.result(h, model, relax, timings)
+        left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+        if presolve and result.message.endswith(_MISMATCH) and result.x is not None \
+                and (left is None or left > 0.5) and not stop_requested():
+            # HiGHS's vector is not the solution it reports (seen with 1.16 after presolve):
+            # solve again without presolve from that vector, within the time left
+            retry = self.solve(model, options.with_(time_limit=left), start=result.x, presolve=False)
+            result = _better(result, retry, options, model)
+        return result
 
     def result(
         self, h: highspy.Highs, model: LinearModel, relax: bool, timings: dict[str, float]
@@ -150,6 +196,13 @@ class HighsBackend(Backend):
         if not is_mip and has_sol and solution.dual_valid:
             row_dual = np.asarray(solution.row_dual, dtype=float)
         objective = float(info.objective_function_value) if has_sol else None
+        mismatch = False
+        if x is not None and objective is not None:
+            # the plan is the vector: its cost is what is reported (HiGHS 1.16 can return a vector
+            # that is not the solution its objective value and status describe)
+            recomputed = float(model.cost @ x + model.offset)
+            mismatch = abs(recomputed - objective) > 1e-6 * max(1.0, abs(recomputed))
+            objective = recomputed
         if is_mip:
             bound = float(info.mip_dual_bound)
             if not np.isfinite(bound) or abs(bound) >= 1e29:
@@ -170,6 +223,11 @@ class HighsBackend(Backend):
             st = SolveStatus.ERROR
         if st == SolveStatus.OPTIMAL and is_mip and bound is None:
             bound = objective
+        message = h.modelStatusToString(status)
+        if mismatch:
+            message += _MISMATCH
+            if st == SolveStatus.OPTIMAL and not _within_gap(objective, bound, h):
+                st = SolveStatus.FEASIBLE
         return SolveResult(
             status=st,
             objective=objective,
@@ -178,7 +236,7 @@ class HighsBackend(Backend):
             solver_version=self.version(),
             timings=timings,
             x=x,
-            message=h.modelStatusToString(status),
+            message=message,
             node_count=int(info.mip_node_count) if is_mip else None,
             row_dual=row_dual,
         )
