@@ -73,3 +73,20 @@ class Trace:
         if self.points and value >= self.points[-1][1] - 1e-9:
             return
         self.points.append((round(self.elapsed() if at is None else at, 4), float(value)))
+
+
+def run_highs_mip(h: object, trace: Trace, time_limit: float, threads: int, mip_gap: float) -> tuple[object, object]:
+    """Run the HiGHS MIP ``h`` (a ``highspy.Highs`` holding the peer's model) within what is
+    left of ``time_limit`` after ``trace`` started, recording each improving incumbent on
+    ``trace``; return HiGHS's ``(info, model status)``."""
+    h.setOptionValue("time_limit", float(max(0.01, time_limit - trace.elapsed())))  # type: ignore[attr-defined]
+    h.setOptionValue("mip_rel_gap", float(mip_gap))  # type: ignore[attr-defined]
+    h.setOptionValue("threads", int(threads))  # type: ignore[attr-defined]
+    h.setOptionValue("random_seed", 0)  # type: ignore[attr-defined]
+
+    def improving(event: object) -> None:
+        trace(float(event.data_out.objective_function_value))  # type: ignore[attr-defined]
+
+    h.cbMipImprovingSolution.subscribe(improving)  # type: ignore[attr-defined]
+    h.run()  # type: ignore[attr-defined]
+    return h.getInfo(), h.getModelStatus()  # type: ignore[attr-defined]

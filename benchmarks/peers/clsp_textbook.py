@@ -27,7 +27,7 @@ from pathlib import Path
 import highspy
 import numpy as np
 
-from benchmarks.peers import Outcome, Trace
+from benchmarks.peers import Outcome, Trace, run_highs_mip
 
 TOL = 1e-6
 
@@ -120,19 +120,8 @@ def solve(path: str | Path, time_limit: float = 60.0, threads: int = 1, mip_gap:
         value.extend(val)
     h.addRows(len(rows), np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), len(index),
               np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32), np.array(value))
-    h.setOptionValue("time_limit", float(max(0.01, time_limit - trace.elapsed())))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("threads", int(threads))
-    h.setOptionValue("random_seed", 0)
-
-    def improving(event: object) -> None:
-        trace(float(event.data_out.objective_function_value))  # type: ignore[attr-defined]
-
-    h.cbMipImprovingSolution.subscribe(improving)
-    h.run()
+    info, status = run_highs_mip(h, trace, time_limit, threads, mip_gap)
     seconds = trace.elapsed()
-    info = h.getInfo()
-    status = h.getModelStatus()
     ms = highspy.HighsModelStatus
     if info.primal_solution_status != 2:
         return Outcome("infeasible" if status == ms.kInfeasible else "no_solution", None, None, seconds,

@@ -37,7 +37,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from benchmarks.peers import Outcome, Trace
+from benchmarks.peers import Outcome, Trace, run_highs_mip
 
 
 class _Columns:
@@ -203,18 +203,7 @@ def solve_with_plan(instance: object, time_limit: float = 60.0, threads: int = 1
     trace = Trace()
     inst = instance
     h, idx = build(inst)
-    h.setOptionValue("time_limit", float(max(0.01, time_limit - trace.elapsed())))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("threads", int(threads))
-    h.setOptionValue("random_seed", 0)
-
-    def improving(event: object) -> None:
-        trace(float(event.data_out.objective_function_value))  # type: ignore[attr-defined]
-
-    h.cbMipImprovingSolution.subscribe(improving)
-    h.run()
-    info = h.getInfo()
-    status = h.getModelStatus()
+    info, status = run_highs_mip(h, trace, time_limit, threads, mip_gap)
     ms = highspy.HighsModelStatus
     if info.primal_solution_status != 2:
         return Outcome("infeasible" if status == ms.kInfeasible else "no_solution", None, None, trace.elapsed(),
