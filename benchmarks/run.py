@@ -15,7 +15,7 @@ a note and the incumbent trajectory (JSON ``[[seconds, objective], ...]``).
 Ratios (ours / peer; < 1 favours plantwise), per case and as the median per group:
 ``time to peer's final``: plantwise's first time at or below the peer's final objective over
 the peer's own time to it (``inf`` when plantwise never reached it; "reached" means within
-``REACH_TOLERANCE``, 0.01 %); ``time to reference``:
+``benchmarks.peers.REACH_TOLERANCE``, 0.01 %); ``time to reference``:
 the same for the best known value; ``final gap``: plantwise's final gap over the peer's (1 when
 both are 0, ``inf`` when only the peer's is 0); ``time to proof``: seconds over seconds when
 both prove optimality.
@@ -48,7 +48,6 @@ FIELDS = ["date", "commit", "machine", "load_1min", "case", "family", "group", "
           "threads", "status", "objective", "bound", "gap", "seconds", "seconds_to_best", "seconds_to_reference",
           "verified", "reference", "note", "trajectory"]
 OURS = "plantwise"
-REACH_TOLERANCE = 1e-4  # "reached a value": within 0.01 % of it (exact for integer makespans below 10,000)
 GRACE = 120.0  # seconds past its time limit after which a tool's process is killed (and the row says so)
 
 
@@ -102,11 +101,13 @@ def run_tool(tool: Tool, time_limit: float, threads: int, first_on_path: str | N
     return outcome
 
 
-def _row(case: Case, name: str, tool: Tool, outcome: Outcome, threads: int, load: float) -> dict[str, object]:
+def _row(case: Case, name: str, tool: Tool, outcome: Outcome, threads: int, load: float,
+         where: dict[str, str]) -> dict[str, object]:
+    """One CSV row; ``where`` holds the run's ``commit`` and ``machine``."""
     def num(v: float | None, digits: int = 6) -> object:
         return "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else round(float(v), digits)
 
-    return {"date": date.today().isoformat(), "commit": _commit(), "machine": _machine(), "load_1min": round(load, 2),
+    return {"date": date.today().isoformat(), **where, "load_1min": round(load, 2),
             "case": case.name, "family": case.family, "group": case.group, "tool": name, "options": tool.options,
             "time_limit": case.time_limit, "threads": threads, "status": outcome.status,
             "objective": num(outcome.objective), "bound": num(outcome.bound), "gap": num(outcome.gap, 8),
@@ -135,6 +136,7 @@ def run(cases: list[Case], out: Path, threads: int, time_limit: float | None, ru
     ``compare_highs`` (a folder holding another highspy, e.g. ``pip install --target DIR
     highspy==1.14.0``), plantwise also runs on that HiGHS, as tool ``plantwise-highs-<version>``."""
     other_highs = f"plantwise-highs-{highs_version(compare_highs)}" if compare_highs else None
+    where = {"commit": _commit(), "machine": _machine()}
     out.parent.mkdir(parents=True, exist_ok=True)
     new = not out.exists()
     with out.open("a", newline="") as fh:
@@ -152,7 +154,7 @@ def run(cases: list[Case], out: Path, threads: int, time_limit: float | None, ru
                 load = os.getloadavg()[0]
                 tool = case.tools.get(name, case.tools[OURS])
                 outcome = run_tool(tool, limit, threads, compare_highs if name == other_highs else None)
-                row = _row(case, name, tool, outcome, threads, load)
+                row = _row(case, name, tool, outcome, threads, load, where)
                 row["time_limit"] = limit
                 writer.writerow(row)
                 fh.flush()
@@ -168,14 +170,12 @@ def _f(value: str) -> float | None:
 
 
 def _time_to(row: dict[str, str], value: float | None) -> float | None:
+    """:meth:`Outcome.time_to` of a CSV row (None for a row without a plan)."""
     if value is None or row["status"] not in ("optimal", "feasible", "interrupted"):
         return None
-    limit = value + REACH_TOLERANCE * max(1.0, abs(value))
-    for at, objective in json.loads(row["trajectory"] or "[]"):
-        if objective <= limit:
-            return float(at)
-    objective = _f(row["objective"])
-    return float(row["seconds"]) if objective is not None and objective <= limit else None
+    trajectory = [(float(at), float(v)) for at, v in json.loads(row["trajectory"] or "[]")]
+    return Outcome(row["status"], _f(row["objective"]), _f(row["bound"]), float(row["seconds"]),
+                   trajectory).time_to(value)
 
 
 def _ratio(ours: float | None, peer: float | None) -> float | None:

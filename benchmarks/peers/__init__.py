@@ -14,6 +14,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
+REACH_TOLERANCE = 1e-4  # "reached a value": within 0.01 % of it (exact for integer makespans below 10,000)
+
 
 @dataclass
 class Outcome:
@@ -46,7 +48,7 @@ class Outcome:
             return None
         return self.time_to(self.objective)
 
-    def time_to(self, value: float, tolerance: float = 1e-4) -> float | None:
+    def time_to(self, value: float, tolerance: float = REACH_TOLERANCE) -> float | None:
         """First time (s) the incumbent reached ``value`` (relative ``tolerance``); None if never."""
         limit = value + tolerance * max(1.0, abs(value))
         for at, objective in self.trajectory:

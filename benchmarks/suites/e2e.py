@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from benchmarks.peers import Outcome, Trace
 from benchmarks.registry import SHARED, Case, Tool
+from benchmarks.suites import outcome_from_solution
 
 TRIGEIRO = "clsp_trigeiro_X/instances"
 TIME_LIMIT = 60.0
@@ -32,18 +33,11 @@ OPTIMA: dict[str, float] = {
 
 
 def _outcome(solution: object, trace: Trace) -> Outcome:
-    summary = solution.summary  # type: ignore[attr-defined]
-    details = summary.get("details") or {}
-    objective, bound = summary.get("objective"), summary.get("bound")
-    status = str(solution.status)  # type: ignore[attr-defined]
-    seconds = trace.elapsed()
-    if objective is not None:
-        trace(float(objective), at=seconds)
-    return Outcome(status if status in ("optimal", "feasible", "infeasible", "no_solution") else "error",
-                   objective, None if bound is None else min(float(bound), float(objective or bound)), seconds,
-                   trace.points, bool(summary.get("verified")) if objective is not None else None,
-                   f"lp_bound {details.get('lp_bound')}, dive {details.get('dive_objective')}, "
-                   f"solve {details.get('solve_seconds')} s (the rest: plan tables, verification, summary)")
+    details = solution.summary.get("details") or {}  # type: ignore[attr-defined]
+    return outcome_from_solution(solution, trace,
+                                 f"lp_bound {details.get('lp_bound')}, dive {details.get('dive_objective')}, "
+                                 f"solve {details.get('solve_seconds')} s (the rest: plan tables, verification, "
+                                 "summary)")
 
 
 def _imports() -> None:

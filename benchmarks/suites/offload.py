@@ -26,6 +26,7 @@ from pathlib import Path
 
 from benchmarks.peers import Outcome, Trace
 from benchmarks.registry import Case, Tool
+from benchmarks.suites import outcome_from_solution
 
 SIZES = ((100, 60.0), (500, 120.0), (2000, 180.0))  # orders, time limit (s)
 MODES = ("free", "sS")
@@ -84,22 +85,13 @@ def ours(time_limit: float, threads: int = 1, mode: str = "sS", orders: int | No
     inst = FAMILY.read(path, None)
     sol = solve(FAMILY, inst, "milp", time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=0,
                 progress=progress, params={"replenishment": mode})
-    seconds = trace.elapsed()
     s = sol.summary
-    status = str(sol.status)
-    if status == "interrupted":
-        status = "feasible" if sol.plan is not None else "no_solution"
-    objective = s.get("objective") if sol.plan is not None else None
-    objective = None if objective is None else float(objective)
-    bound = None if s.get("bound") is None else float(s["bound"])
-    if objective is not None and (not trace.points or trace.points[-1][1] > objective + 1e-9):
-        trace(objective, at=seconds)  # the final plan (e.g. after dropping an empty lane-period)
     kpis = s.get("kpis") or {}
     note = (f"{s.get('message', '')}; baseline {kpis.get('baseline_cost')} ({kpis.get('baseline_status')}), "
             f"saving {kpis.get('saving_pct')} %").lstrip("; ")
     if s.get("violations"):
         note += "; violations: " + "; ".join(map(str, s["violations"][:5]))
-    return Outcome(status, objective, bound, round(seconds, 3), trace.points, bool(s.get("verified")), note)
+    return outcome_from_solution(sol, trace, note)
 
 
 def cases() -> list[Case]:
