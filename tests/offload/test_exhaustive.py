@@ -440,3 +440,34 @@ def test_infeasible_tiny_instance_is_proven_infeasible_with_diagnosis(kind: str,
         assert set(result.diagnosis.unplaced_orders) <= set(inst.orders)
     else:
         assert any(s["site"] == "S1" and s["part"] == "P1" for s in result.diagnosis.shortages), lines
+
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_free_relaxation_bound_is_valid_for_sS(name: str) -> None:
+    """Every (s,S) plan is a free plan of the same cost, so the free relaxation bounds the sS
+    optimum (``methods._warm_start`` floors the sS bound with it): on the tiny instances
+    the free LP is at most the enumerated free optimum, which is at most the sS one, and the
+    sS warm start's bound and plan are valid."""
+    from plantwise.offload.methods import _warm_start
+    from plantwise.offload.model import build_model
+
+    inst = make_instance(SPECS[name], name)
+    free_optimum = float(brute_force(name, "free").total[brute_force(name, "free").best])
+    sS_optimum = float(brute_force(name, "sS").total[brute_force(name, "sS").best])
+    free_lp = solve_relaxation(build_model(inst, "free"))
+    assert free_lp <= free_optimum + 1e-6 <= sS_optimum + 2e-6
+    plan, bound = _warm_start(build_model(inst, "sS"), EXACT)
+    assert bound is not None and free_lp - 1e-6 <= bound <= sS_optimum + 1e-6
+    if plan is not None:
+        check = verify(inst, plan, "sS")
+        assert check.ok, check.violations
+        assert check.total_cost >= sS_optimum - 1e-6
+
+
+def solve_relaxation(model: object) -> float:
+    from plantwise.core.backends import get_backend
+
+    lp = get_backend("highs").solve(model.lm, EXACT, relax=True)  # type: ignore[attr-defined]
+    assert lp.status == SolveStatus.OPTIMAL
+    return float(lp.objective)

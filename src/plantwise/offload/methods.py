@@ -9,6 +9,15 @@ Methods
   ``heuristic``  constructive heuristic + fix-and-optimise LNS; its bound is the LP
                  relaxation of the full model, so its gap is proven too.
 
+In ``sS`` mode the LP bound is floored by the ``free`` relaxation: every (s,S) plan is a
+plan of the ``free`` model (the same columns but ``r``, the same cost, fewer rows), so
+``z*_sS >= z*_free >= `` the ``free`` LP value. That LP solves first, and quickly. The (s,S)
+LP is then tried in what is left of its share: its bound is stronger, and its start values
+guide the constructive heuristic, or the ``free`` LP's do if it does not finish. At 2,000
+orders the (s,S) LP may not finish at all within its share, and the MIP's root not within
+the time limit. The proven bound was then 0.29 M under an 80 M plan, where the ``free`` LP
+gives 75.6 M in 16 s.
+
 The baseline is the same model with every order fixed to its initial site (starts,
 purchases and transshipments still optimised), solved by the same backend with a
 share of the time limit. Every plan is verified by :mod:`plantwise.offload.verifier`
@@ -144,13 +153,21 @@ def _warm_start(model: OffloadModel, options: SolveOptions) -> tuple[OffloadPlan
     with every order's site and start fixed (a small MILP). Returns (plan, LP bound)."""
     inst, mode = model.inst, model.mode
     budget = options.time_limit
-    lp = get_backend("highs").solve(
-        model.lm, options.with_(progress=None, time_limit=None if budget is None else budget * LP_SHARE), relax=True)
-    lp_bound = lp.objective if lp.status == SolveStatus.OPTIMAL else None
+    t0 = time.perf_counter()
     mask = _mask_of(model)
+    lp_options = options.with_(progress=None, time_limit=None if budget is None else budget * LP_SHARE)
+    guide_model, relaxed = model, None
+    if mode == "sS":  # the free relaxation first: a valid floor, solved fast (module docstring)
+        free = build_model(inst, "free", site_mask=mask)
+        relaxed = get_backend("highs").solve(free.lm, lp_options, relax=True)
+        lp_options = lp_options.with_(time_limit=lp_options.remaining(time.perf_counter() - t0))
+    lp = get_backend("highs").solve(model.lm, lp_options, relax=True)
+    if lp.status != SolveStatus.OPTIMAL and relaxed is not None and relaxed.status == SolveStatus.OPTIMAL:
+        guide_model, lp = free, relaxed
+    lp_bound = lp.objective if lp.status == SolveStatus.OPTIMAL else None
     plan = None
     if lp.status == SolveStatus.OPTIMAL and lp.x is not None:
-        plan = construct(inst, mode, mask, guide=(model.cand, lp.x[model.x]))
+        plan = construct(inst, mode, mask, guide=(guide_model.cand, lp.x[guide_model.x]))
     if plan is None:
         plan = construct(inst, mode, mask)
     if plan is None:
