@@ -184,16 +184,18 @@ def test_frontier_and_cold_comparison(solved: tuple[Any, Any], tmp_path: Path) -
     plan.save(tmp_path / "plan")
     done = subprocess.run([sys.executable, "-m", "plantwise", "offload", "replan", str(tmp_path / "inst"),
                            str(tmp_path / "plan"), str(tmp_path / "changes.yaml"), "--out", str(tmp_path / "new"),
-                           "--compare-cold", "--frontier", "0,100,1e7", "-q"],
+                           "--compare-cold", "--frontier", "0,100,1e5", "-q"],
                           capture_output=True, text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "COLUMNS": "250"})
     assert done.returncode == 0, done.stdout + done.stderr
     table = pd.read_csv(tmp_path / "new" / "frontier.csv")
-    assert table["penalty"].tolist() == ["cold", "0", "100", "1e+07"] and (table["status"] == "optimal").all()
+    assert table["penalty"].tolist() == ["cold", "0", "100", "100000"] and (table["status"] == "optimal").all()
     grid = table.iloc[1:]
     assert grid["changes"].is_monotonic_decreasing or (grid["changes"].diff().dropna() <= 0).all()
     assert (grid["cost"].diff().dropna() >= -1e-6).all()  # fewer changes never for less
     assert table["cost"].iloc[0] <= grid["cost"].iloc[0] + 1e-6  # the cold re-optimum has no fence
-    assert table["changes_assignments"].iloc[-1] == 2  # the largest penalty: only the cancelled and the new order
+    # the largest penalty (1e5 per change, far above any cost difference here; 1e7 made the MIP
+    # take over 60 s to prove under load): only the cancelled and the new order move
+    assert table["changes_assignments"].iloc[-1] == 2
     summary = yaml.safe_load((tmp_path / "new" / "summary.json").read_text())
     assert summary["kpis"]["cold_cost"] == pytest.approx(table["cost"].iloc[0])
     assert (tmp_path / "new" / "frontier.html").is_file()
