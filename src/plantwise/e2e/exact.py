@@ -44,7 +44,6 @@ FINAL_STEP_SECONDS = 10.0  # for the dive's last re-solve when its deadline has 
 MIP_MARGIN_SECONDS = 1.5  # kept free at the end for extracting, verifying and writing the plan (large models)
 MARGIN_SECONDS_PER_COLUMN = 2e-5  # what the plan's tables and verification take, roughly, per model column
 LOT_SIZING_START_GAP = 0.05  # the dive's plan starts the lot-sizing MIP only within this gap of the LP bound
-LOT_SIZING_PORTFOLIO = True  # lot sizing with threads >= 2: one single-thread HiGHS run per thread, seeds differ
 
 
 @dataclass
@@ -291,11 +290,7 @@ def solve_exact(inst: E2EInstance, options: SolveOptions, em: E2EModel | None = 
         if lot_sizing and best_obj is not None and lp_bound is not None and \
                 (best_obj - lp_bound) > LOT_SIZING_START_GAP * max(abs(best_obj), 1e-9):
             start = None  # a poor dive plan as a start lowers HiGHS's 60-s bound there (X11119A: 9039 vs 9103)
-        if lot_sizing and LOT_SIZING_PORTFOLIO and options.threads >= 2 and isinstance(backend, HighsBackend):
-            mip = backend.solve_portfolio(em.model, options.with_(time_limit=remaining), start=start,
-                                          runs=options.threads)
-        else:
-            mip = backend.solve(em.model, options.with_(time_limit=remaining), start=start)
+        mip = backend.solve(em.model, options.with_(time_limit=remaining), start=start)
         timings["mip"] = mip.timings.get("solve", 0.0)
         if mip.x is not None and (best_obj is None or (mip.objective or np.inf) < best_obj - 1e-9):
             best_x, best_obj = mip.x, mip.objective

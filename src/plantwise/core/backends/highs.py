@@ -168,7 +168,7 @@ class HighsBackend(Backend):
         if relax or not model.integer.any():
             h.run()
             return self.result(h, model, relax, {"build": build_seconds, "solve": time.perf_counter() - t1})
-        abandoned = _run_mip_interruptibly(h, model)
+        abandoned = _run_mip_interruptibly(h, model, options.time_limit)
         timings = {"build": build_seconds, "solve": time.perf_counter() - t1}
         if abandoned is not None:
             return abandoned
@@ -181,73 +181,6 @@ class HighsBackend(Backend):
             retry = self.solve(model, options.with_(time_limit=left), start=result.x, presolve=False)
             result = _better(result, retry, options, model)
         return result
-
-    def solve_portfolio(self, model: LinearModel, options: SolveOptions, start: np.ndarray | None = None,
-                        runs: int = 2) -> SolveResult:
-        r"""Solve the MIP ``model`` as ``runs`` independent HiGHS searches at once, one thread
-        each, with random seeds ``options.seed + k`` (only the first is warm-started from
-        ``start``), and combine them: the plan is the best incumbent, the bound the largest
-        proven bound (each run's is valid for the same model),
-
-        .. math:: z = \min_k z_k, \qquad \underline z = \max_k \underline z_k ,
-
-        optimal when some run proved it. HiGHS's own branch-and-bound is mostly serial (with
-        ``threads=2`` it keeps about 1.5 cores busy), and on a small, hard model two searches
-        that differ only in their seed end at different incumbents and bounds; their best
-        is what is returned. Every run stops at a stop request, as :meth:`solve` does."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        t0 = time.perf_counter()
-        handles = []
-        for k in range(runs):
-            h = self.build(model, False)
-            if options.time_limit is not None:
-                h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
-            if options.mip_abs_gap is not None:
-                h.setOptionValue("mip_rel_gap", 0.0)
-                h.setOptionValue("mip_abs_gap", float(options.mip_abs_gap))
-            else:
-                h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-            h.setOptionValue("random_seed", int(options.seed) + k)
-            if start is not None and k == 0:
-                sol = highspy.HighsSolution()
-                sol.col_value = list(np.asarray(start, dtype=float))
-                sol.value_valid = True
-                h.setSolution(sol)
-            use_threads(h, 1)
-            handles.append(h)
-        build_seconds = time.perf_counter() - t0
-        proven = threading.Event()  # one run proved its optimum: the others stop
-
-        def stop_when_proven(event: object) -> None:
-            if proven.is_set():
-                event.interrupt()  # type: ignore[attr-defined]
-
-        def run(h: highspy.Highs) -> SolveResult | None:
-            h.cbMipInterrupt.subscribe(stop_when_proven)
-            outcome = _run_mip_interruptibly(h, model)
-            if outcome is None and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                proven.set()
-            return outcome
-
-        with ThreadPoolExecutor(max_workers=runs, thread_name_prefix="plantwise-portfolio") as pool:
-            abandoned = list(pool.map(run, handles))
-        timings = {"build": build_seconds, "solve": time.perf_counter() - t0 - build_seconds}
-        results = [a if a is not None else self.result(h, model, False, timings)
-                   for h, a in zip(handles, abandoned, strict=True)]
-        with_plan = [r for r in results if r.x is not None and r.objective is not None]
-        best = min(with_plan, key=lambda r: r.objective) if with_plan else results[0]  # type: ignore[arg-type, return-value]
-        bounds = [r.bound for r in results if r.bound is not None]
-        best.bound = max(bounds) if bounds else None
-        if best.bound is not None and best.objective is not None and best.bound > best.objective:
-            best.bound = best.objective
-        some_proof = any(r.status == SolveStatus.OPTIMAL for r in results)
-        if best.objective is not None and (some_proof or _within_gap(best.objective, best.bound, handles[0])):
-            best.status = SolveStatus.OPTIMAL
-        best.node_count = sum(r.node_count or 0 for r in results)
-        best.message = f"portfolio of {runs} HiGHS runs: " + "; ".join(r.message for r in results)
-        best.timings = timings
-        return best
 
     def result(
         self, h: highspy.Highs, model: LinearModel, relax: bool, timings: dict[str, float]
@@ -310,6 +243,7 @@ class HighsBackend(Backend):
 
 
 STOP_GRACE_SECONDS = 1.0  # after a stop, how long a MIP may take to notice it before its incumbent is taken
+OVERRUN_GRACE_SECONDS = 10.0  # past its time limit, how long a MIP may take to return before its incumbent is taken
 _ABANDONED: list[threading.Thread] = []  # MIP workers left to notice a stop by themselves
 
 
@@ -321,8 +255,13 @@ def running_abandoned_solves() -> int:
     return len(_ABANDONED)
 
 
-def _run_mip_interruptibly(h: highspy.Highs, model: LinearModel) -> SolveResult | None:
-    """Run a MIP so that a stop request ends it within :data:`STOP_GRACE_SECONDS`.
+def _run_mip_interruptibly(h: highspy.Highs, model: LinearModel, time_limit: float | None = None
+                           ) -> SolveResult | None:
+    """Run a MIP so that a stop request ends it within :data:`STOP_GRACE_SECONDS`, and a
+    run still going :data:`OVERRUN_GRACE_SECONDS` after ``time_limit`` is left the same way
+    (HiGHS 1.16 was seen 16 minutes past a 60-s limit inside its root-node rounding
+    heuristic, ``linesearchRounding`` -> ``ObjectivePropagation::propagate``, which checks
+    neither the clock nor the interrupt callback).
 
     HiGHS checks its interrupt callback often, but not inside some primal heuristics
     (sub-MIPs), where it can stay for many seconds. So the run happens in a worker thread
@@ -343,21 +282,26 @@ def _run_mip_interruptibly(h: highspy.Highs, model: LinearModel) -> SolveResult 
     h.cbMipImprovingSolution.subscribe(on_improving)
     h.cbMipInterrupt.subscribe(on_interrupt)
     worker = threading.Thread(target=h.run, name="plantwise-highs", daemon=True)
+    started = time.perf_counter()
     worker.start()
     while worker.is_alive():
         worker.join(0.1)
         since = seconds_since_stop()
-        if worker.is_alive() and since is not None and since > STOP_GRACE_SECONDS:
+        stopped = since is not None and since > STOP_GRACE_SECONDS
+        overran = time_limit is not None and time.perf_counter() - started > time_limit + OVERRUN_GRACE_SECONDS
+        if worker.is_alive() and (stopped or overran):
             _ABANDONED.append(worker)
+            why = "interrupted" if stopped else \
+                f"HiGHS did not return {OVERRUN_GRACE_SECONDS:g} s after its time limit"
             x = captured["x"]
             bound = captured["bound"]
             usable = isinstance(bound, float) and np.isfinite(bound) and abs(bound) < 1e29
             if isinstance(x, np.ndarray) and x.size == model.num_vars and model.max_violation(x) <= 1e-6:
                 return SolveResult(SolveStatus.FEASIBLE, model.objective_value(x), bound if usable else None,
                                    "highs", HighsBackend().version(), x=x,
-                                   message="interrupted; HiGHS was inside a heuristic, its incumbent is kept")
+                                   message=f"{why}; HiGHS was inside a heuristic, its incumbent is kept")
             return SolveResult(SolveStatus.NO_SOLUTION, None, None, "highs", HighsBackend().version(),
-                               message="interrupted before HiGHS found a plan")
+                               message=f"{why}, before HiGHS found a plan")
     return None
 
 
