@@ -442,7 +442,6 @@ def test_infeasible_tiny_instance_is_proven_infeasible_with_diagnosis(kind: str,
         assert any(s["site"] == "S1" and s["part"] == "P1" for s in result.diagnosis.shortages), lines
 
 
-
 @pytest.mark.parametrize("name", list(SPECS))
 def test_free_relaxation_bound_is_valid_for_sS(name: str) -> None:
     """Every (s,S) plan is a free plan of the same cost, so the free relaxation bounds the sS
@@ -453,8 +452,8 @@ def test_free_relaxation_bound_is_valid_for_sS(name: str) -> None:
     from plantwise.offload.model import build_model
 
     inst = make_instance(SPECS[name], name)
-    free_optimum = float(brute_force(name, "free").total[brute_force(name, "free").best])
-    sS_optimum = float(brute_force(name, "sS").total[brute_force(name, "sS").best])
+    free_bf, sS_bf = brute_force(name, "free"), brute_force(name, "sS")
+    free_optimum, sS_optimum = float(free_bf.total[free_bf.best]), float(sS_bf.total[sS_bf.best])
     free_lp = solve_relaxation(build_model(inst, "free"))
     assert free_lp <= free_optimum + 1e-6 <= sS_optimum + 2e-6
     plan, bound = _warm_start(build_model(inst, "sS"), EXACT)

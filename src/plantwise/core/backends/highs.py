@@ -61,27 +61,31 @@ def new_highs() -> highspy.Highs:
 _MISMATCH = " (the solution vector's cost differs from HiGHS's objective value: the vector's is reported)"
 
 
-def _within_gap(objective: float | None, bound: float | None, h: highspy.Highs) -> bool:
-    """Whether ``objective`` is proven within the run's relative or absolute MIP gap of ``bound``."""
+def _within_gap(objective: float | None, bound: float | None, rel: float, absolute: float) -> bool:
+    """Whether ``objective`` is proven within the relative gap ``rel`` or the absolute gap
+    ``absolute`` of ``bound``: ``objective - bound <= max(rel |objective|, absolute)``."""
     if objective is None or bound is None:
         return False
+    return objective - bound <= max(rel * max(abs(objective), 1e-9), absolute) + 1e-9
+
+
+def _gap_options(h: highspy.Highs) -> tuple[float, float]:
+    """The run's ``(mip_rel_gap, mip_abs_gap)``."""
     def option(name: str) -> float:
         value = h.getOptionValue(name)
         return float(value[-1] if isinstance(value, tuple) else value)  # some highspy builds return (status, value)
 
-    rel, absolute = option("mip_rel_gap"), option("mip_abs_gap")
-    return objective - bound <= max(rel * max(abs(objective), 1e-9), absolute) + 1e-9
+    return option("mip_rel_gap"), option("mip_abs_gap")
 
 
-def _better(first: SolveResult, second: SolveResult, options: SolveOptions, model: LinearModel) -> SolveResult:
+def _better(first: SolveResult, second: SolveResult, options: SolveOptions) -> SolveResult:
     """The cheaper of two runs on one model, with the larger bound, optimal only if proven within the gap."""
     best = first if second.x is None or (first.objective is not None and second.objective is not None
                                          and first.objective <= second.objective) else second
     bounds = [b for b in (first.bound, second.bound) if b is not None]
     bound = max(bounds) if bounds else None
-    scale = max(abs(best.objective or 0.0), 1e-9)
-    gap = options.mip_abs_gap if options.mip_abs_gap is not None else options.mip_gap * scale
-    proven = best.objective is not None and bound is not None and best.objective - bound <= gap + 1e-9
+    rel, absolute = (0.0, options.mip_abs_gap) if options.mip_abs_gap is not None else (options.mip_gap, 0.0)
+    proven = _within_gap(best.objective, bound, rel, absolute)
     timings = {k: first.timings.get(k, 0.0) + second.timings.get(k, 0.0)
                for k in set(first.timings) | set(second.timings)}
     return SolveResult(status=SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE, objective=best.objective,
@@ -179,7 +183,7 @@ class HighsBackend(Backend):
             # HiGHS's vector is not the solution it reports (seen with 1.16 after presolve):
             # solve again without presolve from that vector, within the time left
             retry = self.solve(model, options.with_(time_limit=left), start=result.x, presolve=False)
-            result = _better(result, retry, options, model)
+            result = _better(result, retry, options)
         return result
 
     def result(
@@ -226,7 +230,7 @@ class HighsBackend(Backend):
         message = h.modelStatusToString(status)
         if mismatch:
             message += _MISMATCH
-            if st == SolveStatus.OPTIMAL and not _within_gap(objective, bound, h):
+            if st == SolveStatus.OPTIMAL and not _within_gap(objective, bound, *_gap_options(h)):
                 st = SolveStatus.FEASIBLE
         return SolveResult(
             status=st,
