@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 import pytest
 
@@ -74,7 +75,8 @@ def test_gurobi_knapsack() -> None:
 def test_highs_run_past_its_limit_is_left_with_its_incumbent(monkeypatch: pytest.MonkeyPatch) -> None:
     """A HiGHS MIP that has not returned ``OVERRUN_GRACE_SECONDS`` after the caller's time
     limit (HiGHS 1.16 once stayed 16 minutes in a root heuristic) is left running, and the
-    incumbent it reported is returned as a feasible plan. Here the caller's limit (0.3 s) is
+    incumbent it reported is returned as a feasible plan; the run itself is then interrupted
+    at its next callback, so it does not go on using a core. Here the caller's limit (0.3 s) is
     shorter than HiGHS's own (3 s), so the guard fires on a real, hard lot-sizing MIP."""
     from pathlib import Path
 
@@ -101,5 +103,7 @@ def test_highs_run_past_its_limit_is_left_with_its_incumbent(monkeypatch: pytest
             assert res.objective == pytest.approx(em.model.objective_value(res.x))
     finally:
         for worker in list(backend._ABANDONED):
-            worker.join(10.0)  # HiGHS's own 3-s limit ends it; never leave it running at exit
+            worker.join(10.0)  # HiGHS's own 3-s limit ends it at the latest; never leave it running at exit
     assert backend.running_abandoned_solves() == 0
+    # the abandoned run was ended by its interrupt callback, not by its own 3-s limit
+    assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
