@@ -281,7 +281,7 @@ def _run_mip_interruptibly(h: highspy.Highs, model: LinearModel, time_limit: flo
     returned normally (read the result from ``h``)."""
     captured: dict[str, object] = {"x": None, "bound": None}
     if start is not None and len(start) == model.num_vars and model.max_violation(np.asarray(start, float)) <= 1e-6:
-        captured["x"] = np.asarray(start, dtype=float)  # HiGHS reports no improving solution for its start
+        captured["x"] = np.asarray(start, dtype=float)  # the incumbent until HiGHS reports a better one
 
     def on_improving(event: object) -> None:
         out = event.data_out  # type: ignore[attr-defined]
