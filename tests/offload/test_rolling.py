@@ -28,7 +28,7 @@ def inst() -> object:
 def test_the_news_stream_is_reproducible_and_valid(inst: object) -> None:
     from plantwise.core.pipeline import solve
 
-    plan = solve(FAM, inst, time_limit=20, handle_signals=False, baseline=False).plan
+    plan = solve(FAM, inst, time_limit=5, handle_signals=False, baseline=False).plan  # any verified plan
     draws = [draw_events(inst, plan, 6, 11, np.random.default_rng(7)) for _ in range(2)]
     assert draws[0] == draws[1]
     many = [e for seed in range(20) for e in draw_events(inst, plan, 6, 11, np.random.default_rng(seed))]
@@ -40,7 +40,7 @@ def test_the_news_stream_is_reproducible_and_valid(inst: object) -> None:
 
 
 def test_rolling_keeps_every_step_verified_and_is_no_better_than_full_information(inst: object) -> None:
-    result = rolling(FAM, inst, step=6, seed=1, time_limit=20, full_time_limit=30)
+    result = rolling(FAM, inst, step=6, seed=1, time_limit=8, full_time_limit=12)
     steps, s = result.steps, result.summary
     assert s["complete"] and s["rolling_verified"] and s["steps"] == len(steps) - 1 == 3
     assert steps["now"].tolist() == [1, 7, 13, 19]
@@ -61,7 +61,7 @@ def test_the_command_writes_its_folder_whole(inst: object, tmp_path: Path) -> No
     env = {"PATH": "/usr/bin:/bin", "COLUMNS": "250"}
     run = [sys.executable, "-m", "plantwise", "offload"]
     done = subprocess.run([*run, "rolling", str(tmp_path / "inst"), "--out", str(tmp_path / "roll"), "--step", "8",
-                           "--seed", "2", "--time-limit", "10", "--full-time-limit", "20", "-q"],
+                           "--seed", "2", "--time-limit", "5", "--full-time-limit", "8", "-q"],
                           capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "regret" in done.stdout and "full information" in done.stdout
