@@ -277,11 +277,9 @@ def _run_mip_interruptibly(h: highspy.Highs, model: LinearModel, time_limit: flo
     requested and HiGHS has not returned after the grace period, the captured incumbent and
     the last dual bound are returned (status ``feasible``, or ``no_solution`` without one)
     and the worker is left running; its interrupt callback ends it the next time HiGHS calls
-    it. Returns ``None`` when HiGHS
-    returned normally (read the result from ``h``)."""
-    captured: dict[str, object] = {"x": None, "bound": None}
-    if start is not None and len(start) == model.num_vars and model.max_violation(np.asarray(start, float)) <= 1e-6:
-        captured["x"] = np.asarray(start, dtype=float)  # the incumbent until HiGHS reports a better one
+    it. Returns ``None`` when HiGHS returned normally (read the result from ``h``)."""
+    # the start is the incumbent until HiGHS reports a better one (checked, like any, when taken)
+    captured: dict[str, object] = {"x": None if start is None else np.asarray(start, dtype=float), "bound": None}
 
     def on_improving(event: object) -> None:
         out = event.data_out  # type: ignore[attr-defined]
@@ -293,7 +291,6 @@ def _run_mip_interruptibly(h: highspy.Highs, model: LinearModel, time_limit: flo
             event.data_in.user_interrupt = True  # type: ignore[attr-defined]
 
     started = time.perf_counter()
-
     h.cbMipImprovingSolution.subscribe(on_improving)
     h.cbMipInterrupt.subscribe(on_interrupt)
     worker = threading.Thread(target=h.run, name="plantwise-highs", daemon=True)
