@@ -463,4 +463,4 @@ def test_decomposed_on_tiny_is_no_better_than_the_optimum() -> None:
 def test_unknown_method() -> None:
     with pytest.raises(ValueError, match="unknown method"):
         solve(tiny(), "simplex")
-    assert set(METHODS) == {"exact", "decomposed", "configurator", "ga", "pso"}
+    assert set(METHODS) == {"exact", "sku-groups", "decomposed", "configurator", "ga", "pso"}

@@ -34,6 +34,13 @@ class MetaParams:
 
 
 @dataclass(frozen=True)
+class GroupParams:
+    """Parameters of the SKU-group decomposition (and of ``exact`` where it decomposes)."""
+
+    group_skus: int = param(200, "SKUs per group of the SKU-group decomposition", unit="SKUs", minimum=1)
+
+
+@dataclass(frozen=True)
 class E2EGenerate:
     """Options of ``plantwise e2e generate``."""
 
@@ -57,7 +64,8 @@ def _runner(method: str) -> Any:
 
         executor_name = getattr(params, "executor", "serial")
         with get_executor(executor_name, workers=getattr(params, "workers", 2)) as executor:
-            result = solve(inst, method, options, executor=executor, check=False)  # the pipeline verifies
+            result = solve(inst, method, options, executor=executor, check=False,  # the pipeline verifies
+                           group_skus=getattr(params, "group_skus", None))
         return output_from_summary(result.plan, dict(result.summary), KPI_KEYS, status=result.status)
 
     return run
@@ -88,7 +96,11 @@ FAMILY = register(Family(
     generate_params=E2EGenerate,
     checksum=lambda inst: inst.checksum(),
     methods={
-        "exact": Method("exact", _runner("exact"), "the integrated MILP: LP relaxation, LP dive, HiGHS warm-started"),
+        "exact": Method("exact", _runner("exact"), "the integrated MILP: LP relaxation, LP dive, HiGHS warm-started "
+                        "(by SKU groups when the model is too large for one MILP)", GroupParams),
+        "sku-groups": Method("sku-groups", _runner("sku-groups"), "SKU groups under Lagrangian hour prices: a "
+                             "proven bound and a plan for instances too large for one MILP (exact switches to it "
+                             "by itself there)", GroupParams),
         "decomposed": Method("decomposed", _runner("decomposed"), "the document's decomposition solved exactly: "
                              "production MILP first, then distribution (LP)", NoParams, proves_bound=False),
         "configurator": Method("configurator", _runner("configurator"), "the document's three-phase GA/PSO "

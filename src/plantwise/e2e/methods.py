@@ -3,6 +3,11 @@
 Methods
   ``exact``         the integrated MILP: LP relaxation, LP dive, HiGHS warm-started
                     (:mod:`plantwise.e2e.exact`).
+  ``sku-groups``    the SKU-group decomposition for instances too large for one MILP: hour
+                    prices by Lagrangian relaxation of the line hours (a proven bound at
+                    LP strength), then the groups' exact solves on the hours the others
+                    leave (:mod:`plantwise.e2e.skugroups`). ``exact`` switches to it by
+                    itself when the lean model has more than ``DECOMPOSE_COLUMNS`` columns.
   ``decomposed``    the document's decomposition solved exactly: the plant-level
                     production MILP (DCs pooled, requirements shifted by lead times) first,
                     then distribution and transfers with production fixed (an LP). Measures
@@ -34,9 +39,10 @@ from plantwise.e2e.exact import solve_exact
 from plantwise.e2e.instance import E2EInstance
 from plantwise.e2e.model import E2EModel, build_model
 from plantwise.e2e.plan import E2EPlan, plan_from_arrays
+from plantwise.e2e.skugroups import DECOMPOSE_COLUMNS, GROUP_SKUS, solve_groups
 from plantwise.e2e.verifier import verify
 
-METHODS = ("exact", "decomposed", "configurator", "ga", "pso")
+METHODS = ("exact", "sku-groups", "decomposed", "configurator", "ga", "pso")
 
 
 @dataclass
@@ -83,6 +89,17 @@ def lp_bound(inst: E2EInstance, options: SolveOptions) -> tuple[float | None, fl
     return (lp.objective if lp.status == SolveStatus.OPTIMAL else None), time.perf_counter() - t0
 
 
+def lean_columns(inst: E2EInstance) -> int:
+    """Columns of the exact method's lean model (built, not solved: a fraction of a second)."""
+    return build_model(inst, lean=True).model.num_vars
+
+
+def large_model(inst: E2EInstance, group_skus: int = GROUP_SKUS) -> bool:
+    """The exact method decomposes by SKU groups: the lean model is larger than
+    ``DECOMPOSE_COLUMNS`` columns and there are at least two groups' worth of SKUs."""
+    return len(inst.skus) >= 2 * group_skus and lean_columns(inst) > DECOMPOSE_COLUMNS
+
+
 def _arrays(em: E2EModel, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return em.flows(x)
 
@@ -119,17 +136,28 @@ def _decomposed(inst: E2EInstance, options: SolveOptions) -> tuple[SolveResult, 
 
 def solve(inst: E2EInstance, method: str = "exact", options: SolveOptions | None = None,
           executor: Executor | None = None, params: ConfiguratorParams | None = None,
-          check: bool = True) -> E2EResult:
+          check: bool = True, group_skus: int | None = None) -> E2EResult:
     """Solve ``inst`` by ``method`` (see the module docstring). ``check=False`` leaves the
     verification to the caller (the shared pipeline verifies every plan it returns, so the
-    family's runner does not verify twice); ``verification`` is then ``None``."""
+    family's runner does not verify twice); ``verification`` is then ``None``. ``group_skus``: SKUs
+    per group of the SKU-group decomposition (default ``GROUP_SKUS``)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     options = options or SolveOptions()
     t0 = time.perf_counter()
     extra: dict[str, object] = {}
     arrays = None
-    if method == "exact":
+    group_skus = group_skus or GROUP_SKUS
+    if method == "exact" and large_model(inst, group_skus):
+        method_used = "sku-groups"
+        extra["decomposition"] = (f"the lean model has {lean_columns(inst):,} columns (more than "
+                                  f"{DECOMPOSE_COLUMNS:,}): solved by SKU groups")
+    else:
+        method_used = method
+    if method_used == "sku-groups":
+        res, arrays, info = solve_groups(inst, options, group_skus)
+        extra.update(info)
+    elif method == "exact":
         outcome = solve_exact(inst, options)
         res = outcome.result
         if outcome.x is not None:
@@ -147,7 +175,9 @@ def solve(inst: E2EInstance, method: str = "exact", options: SolveOptions | None
                       "parameters": (params or ConfiguratorParams()).as_dict(),
                       "metaheuristic_seconds": round(outcome_c.seconds, 3)})
     solve_seconds = time.perf_counter() - t0
-    if method != "exact":
+    if method_used == "sku-groups":
+        extra["bound_source"] = "Lagrangian relaxation of the line hours (SKU groups' LPs under hour prices)"
+    elif method != "exact":
         bound, seconds = lp_bound(inst, options.with_(time_limit=None))
         res.bound = bound
         extra["bound_source"] = "LP relaxation of the integrated model"
