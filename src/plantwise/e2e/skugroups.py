@@ -304,6 +304,8 @@ def _solve_group(inst: E2EInstance, where: SkuGroup, capacity: np.ndarray, price
 
     t0 = time.perf_counter()
     sub, _ = restrict(inst, where.skus, capacity)
+    if seconds is not None and seconds <= 0:  # stopping: no time for a solve
+        return _nothing_made(sub, t0)
     em = build_model(sub, lean=True)
     if prices is not None and prices.any():
         per_unit = prices[sub.pair_line] / sub.rate[:, None]  # [K_g, T]
@@ -313,16 +315,25 @@ def _solve_group(inst: E2EInstance, where: SkuGroup, capacity: np.ndarray, price
             charge = prices[sub.pair_line[setup]] * sub.setup_hours[setup, None]
             em.model.add_cost(em.y[setup].ravel(), charge.ravel())
     outcome = solve_exact(sub, options.with_(time_limit=seconds, deadline=None, progress=None), em=em)
-    if outcome.x is not None:
-        prod, ship, move = outcome.model.flows(outcome.x)
-    elif sub.allow_stockout:  # no plan in time: make nothing, every demand backlogged (a plan still)
-        prod = np.zeros((sub.num_pairs, sub.horizon))
-        ship = np.zeros((len(sub.ship_from), sub.horizon))
-        move = np.zeros((len(sub.move_from), sub.horizon))
-    else:
-        return None
+    if outcome.x is None:  # no plan in time
+        return _nothing_made(sub, t0)
+    prod, ship, move = outcome.model.flows(outcome.x)
     return _GroupPlan(prod, ship, move, simulate(sub, prod, ship, move).total, hours_used(sub, prod),
                       outcome.result.gap, time.perf_counter() - t0)
+
+
+def _nothing_made(sub: E2EInstance, t0: float) -> _GroupPlan | None:
+    """The group makes and ships nothing: every demand backlogged. A plan when stockouts are
+    allowed (``None`` otherwise)."""
+    from plantwise.e2e.evaluate import simulate
+
+    if not sub.allow_stockout:
+        return None
+    prod = np.zeros((sub.num_pairs, sub.horizon))
+    ship = np.zeros((len(sub.ship_from), sub.horizon))
+    move = np.zeros((len(sub.move_from), sub.horizon))
+    return _GroupPlan(prod, ship, move, simulate(sub, prod, ship, move).total, np.zeros_like(sub.hours), None,
+                      time.perf_counter() - t0)
 
 
 def solve_groups(inst: E2EInstance, options: SolveOptions, group_skus: int = GROUP_SKUS
@@ -367,8 +378,8 @@ def solve_groups(inst: E2EInstance, options: SolveOptions, group_skus: int = GRO
         later -= usage[g]
         remaining = left()
         budget = None if remaining is None else max(1.0, FIRST_PASS_SHARE * remaining / (G - g))
-        if stop_requested():
-            budget = 1.0
+        if stop_requested() or (remaining is not None and remaining < 1.0):
+            budget = 0.0  # stopping, or out of time: what is left makes nothing, the plan so far is kept
         free = np.maximum(inst.hours - used, 0.0)
         capacity = np.maximum(free - np.minimum(later, free) * RESERVE_SHARE, 0.0)
         plan = _solve_group(inst, where, capacity, prices if g < G - 1 else None, options, budget)
