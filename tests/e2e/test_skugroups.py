@@ -93,7 +93,7 @@ def test_exact_decomposes_only_large_models() -> None:
 
     inst = instance()
     assert not large_model(inst)
-    assert not large_model(inst, group_skus=4)  # enough SKUs, but a small model
+    assert not large_model(inst, group_skus=4)  # SKUs for three groups, but a small model
     s = solve(inst, "exact", SolveOptions(time_limit=3, threads=1)).summary
     assert "decomposition" not in s
 

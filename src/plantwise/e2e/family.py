@@ -37,7 +37,7 @@ class MetaParams:
 class GroupParams:
     """Parameters of the SKU-group decomposition (and of ``exact`` where it decomposes)."""
 
-    group_skus: int = param(200, "SKUs per group of the SKU-group decomposition", unit="SKUs", minimum=1)
+    group_skus: int = param(400, "SKUs per group of the SKU-group decomposition", unit="SKUs", minimum=1)
 
 
 @dataclass(frozen=True)

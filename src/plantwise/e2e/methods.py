@@ -96,8 +96,8 @@ def lean_columns(inst: E2EInstance) -> int:
 
 def large_model(inst: E2EInstance, group_skus: int = GROUP_SKUS) -> bool:
     """The exact method decomposes by SKU groups: the lean model is larger than
-    ``DECOMPOSE_COLUMNS`` columns and there are at least two groups' worth of SKUs."""
-    return len(inst.skus) >= 2 * group_skus and lean_columns(inst) > DECOMPOSE_COLUMNS
+    ``DECOMPOSE_COLUMNS`` columns and there are SKUs for two groups or more."""
+    return len(inst.skus) > group_skus and lean_columns(inst) > DECOMPOSE_COLUMNS
 
 
 def _arrays(em: E2EModel, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

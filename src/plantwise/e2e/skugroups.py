@@ -55,7 +55,7 @@ from plantwise.core.result import Progress, SolveResult, SolveStatus
 from plantwise.e2e.instance import E2EInstance
 from plantwise.e2e.model import E2EModel, build_model
 
-GROUP_SKUS = 200  # SKUs per group: the document's size, where one exact solve is at its best
+GROUP_SKUS = 400  # SKUs per group (measured at 1,500 SKUs, 600 s: 188 a group 2.48 %, 375 a group 2.24 %)
 DECOMPOSE_COLUMNS = 300_000  # the exact method decomposes a lean model larger than this
 PRICE_SHARE = 0.1  # of the time limit at most for the price loop
 PRICE_TOLERANCE = 1e-4  # the loop ends when the bound is this close to the share plan's LP value
