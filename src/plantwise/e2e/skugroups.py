@@ -295,6 +295,16 @@ class _GroupPlan:
     seconds: float
 
 
+def charge_hours(em: E2EModel, prices: np.ndarray) -> None:
+    """Add ``prices[l, t]`` per line hour to the model's objective: ``x_kt / r_k`` hours of
+    output and ``sigma_k y_kt`` of setup on line ``l(k)``."""
+    sub = em.instance
+    em.model.add_cost(em.x.ravel(), (prices[sub.pair_line] / sub.rate[:, None]).ravel())
+    setup = em.binary_pairs & (sub.setup_hours > 0)
+    if setup.any():
+        em.model.add_cost(em.y[setup].ravel(), (prices[sub.pair_line[setup]] * sub.setup_hours[setup, None]).ravel())
+
+
 def _solve_group(inst: E2EInstance, where: SkuGroup, capacity: np.ndarray, prices: np.ndarray | None,
                  options: SolveOptions, seconds: float | None) -> _GroupPlan | None:
     """The exact method on the group's SKUs with line hours ``capacity`` and, with ``prices``
@@ -308,12 +318,7 @@ def _solve_group(inst: E2EInstance, where: SkuGroup, capacity: np.ndarray, price
         return _nothing_made(sub, t0)
     em = build_model(sub, lean=True)
     if prices is not None and prices.any():
-        per_unit = prices[sub.pair_line] / sub.rate[:, None]  # [K_g, T]
-        em.model.add_cost(em.x.ravel(), per_unit.ravel())
-        setup = em.binary_pairs & (sub.setup_hours > 0)
-        if setup.any():
-            charge = prices[sub.pair_line[setup]] * sub.setup_hours[setup, None]
-            em.model.add_cost(em.y[setup].ravel(), charge.ravel())
+        charge_hours(em, prices)
     outcome = solve_exact(sub, options.with_(time_limit=seconds, deadline=None, progress=None), em=em)
     if outcome.x is None:  # no plan in time
         return _nothing_made(sub, t0)
@@ -433,3 +438,4 @@ def solve_groups(inst: E2EInstance, options: SolveOptions, group_skus: int = GRO
     res = SolveResult(status, objective, None if bound is None else min(bound, objective), "highs",
                       HighsBackend().version(), {"total": time.perf_counter() - t0})
     return res, (production, shipments, transfers), info
+
