@@ -62,7 +62,8 @@ PRICE_TOLERANCE = 1e-4  # the loop ends when the bound is this close to the shar
 MAX_PRICE_ROUNDS = 100
 TARGET_SHARE = 0.02  # the Polyak target: at most this far above the best bound
 STEP = 1.0  # Polyak step factor, halved whenever a round does not raise the bound
-FIRST_PASS_SHARE = 1.0  # of the time after the price loop for the first pass (the descent runs on what groups leave)
+FIRST_PASS_SHARE = 0.85  # of the time after the price loop for the first pass; the descent gets the rest
+DESCENT_GAP = 0.02  # groups whose own gap is above this are re-solved first
 RESERVE_SHARE = 1.0  # of the later groups' LP hours held back from a group in the first pass
 MIN_GROUP_SECONDS = 3.0  # a descent step needs at least this
 MARGIN_SECONDS = 2.0  # kept free at the end for merging, verifying and writing the plan
@@ -379,10 +380,12 @@ def solve_groups(inst: E2EInstance, options: SolveOptions, group_skus: int = GRO
     usage = [u.reshape(inst.hours.shape) for u in loop.usage] if loop.usage else \
         [np.zeros_like(inst.hours)] * G
     later = np.sum(usage, axis=0)
+    start = left()
+    pass_end = None if start is None else time.perf_counter() + FIRST_PASS_SHARE * start
     for g, where in enumerate(wheres):
         later -= usage[g]
         remaining = left()
-        budget = None if remaining is None else max(1.0, FIRST_PASS_SHARE * remaining / (G - g))
+        budget = None if pass_end is None else max(1.0, (pass_end - time.perf_counter()) / (G - g))
         if stop_requested() or (remaining is not None and remaining < 1.0):
             budget = 0.0  # stopping, or out of time: what is left makes nothing, the plan so far is kept
         free = np.maximum(inst.hours - used, 0.0)
@@ -396,23 +399,30 @@ def solve_groups(inst: E2EInstance, options: SolveOptions, group_skus: int = GRO
             options.progress(Progress(time.perf_counter() - t0, sum(p.cost for p in plans) if g == G - 1 else None,
                                       loop.bound, f"SKU group {g + 1}/{G}"))
     first_pass = sum(p.cost for p in plans)
-    # pass 2 (block coordinate descent): each group again on all the hours the others leave, at
-    # its true cost; a group's plan is replaced only when the new one costs less
+    # pass 2 (block coordinate descent): groups again, the largest own gap first (a group that
+    # made nothing first of all), each on all the hours the others leave, at its true cost; a
+    # group's plan is replaced only when the new one costs less. Groups above DESCENT_GAP are
+    # visited first and share the time; then the others, while time is left
     improved = 0
     rounds = 0
+    def own_gap(g: int) -> float:
+        return 1.0 if plans[g].gap is None else float(plans[g].gap)
+
     while G > 1 and not stop_requested():
         remaining = left()
-        if remaining is not None and remaining < G * MIN_GROUP_SECONDS:
+        if remaining is not None and remaining < MIN_GROUP_SECONDS:
             break
         rounds += 1
         changed = False
-        for g, where in enumerate(wheres):
+        order = sorted(range(G), key=lambda g: -own_gap(g))
+        wide = sum(own_gap(g) > DESCENT_GAP for g in order) or G
+        for i, g in enumerate(order):
             remaining = left()
             if (remaining is not None and remaining < MIN_GROUP_SECONDS) or stop_requested():
                 break
-            budget = None if remaining is None else remaining / (G - g)
+            budget = None if remaining is None else remaining / max(1, wide - i) if i < wide else remaining / (G - i)
             others = used - plans[g].hours
-            plan = _solve_group(inst, where, np.maximum(inst.hours - others, 0.0), None, options, budget)
+            plan = _solve_group(inst, wheres[g], np.maximum(inst.hours - others, 0.0), None, options, budget)
             if plan is not None and plan.cost < plans[g].cost - 1e-6 * max(1.0, abs(plans[g].cost)):
                 plans[g] = plan
                 used = others + plan.hours
