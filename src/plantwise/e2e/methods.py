@@ -89,15 +89,19 @@ def lp_bound(inst: E2EInstance, options: SolveOptions) -> tuple[float | None, fl
     return (lp.objective if lp.status == SolveStatus.OPTIMAL else None), time.perf_counter() - t0
 
 
-def lean_columns(inst: E2EInstance) -> int:
-    """Columns of the exact method's lean model (built, not solved: a fraction of a second)."""
-    return build_model(inst, lean=True).model.num_vars
+def decomposing_columns(inst: E2EInstance, group_skus: int = GROUP_SKUS) -> int | None:
+    """The lean model's column count when the exact method decomposes by SKU groups (more
+    than ``DECOMPOSE_COLUMNS`` columns and SKUs for two groups or more), else ``None``. The
+    model is built, not solved: a fraction of a second."""
+    if len(inst.skus) <= group_skus:
+        return None
+    columns = build_model(inst, lean=True).model.num_vars
+    return columns if columns > DECOMPOSE_COLUMNS else None
 
 
 def large_model(inst: E2EInstance, group_skus: int = GROUP_SKUS) -> bool:
-    """The exact method decomposes by SKU groups: the lean model is larger than
-    ``DECOMPOSE_COLUMNS`` columns and there are SKUs for two groups or more."""
-    return len(inst.skus) > group_skus and lean_columns(inst) > DECOMPOSE_COLUMNS
+    """The exact method decomposes by SKU groups (:func:`decomposing_columns`)."""
+    return decomposing_columns(inst, group_skus) is not None
 
 
 def _arrays(em: E2EModel, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -148,12 +152,11 @@ def solve(inst: E2EInstance, method: str = "exact", options: SolveOptions | None
     extra: dict[str, object] = {}
     arrays = None
     group_skus = group_skus or GROUP_SKUS
-    if method == "exact" and large_model(inst, group_skus):
-        method_used = "sku-groups"
-        extra["decomposition"] = (f"the lean model has {lean_columns(inst):,} columns (more than "
-                                  f"{DECOMPOSE_COLUMNS:,}): solved by SKU groups")
-    else:
-        method_used = method
+    columns = decomposing_columns(inst, group_skus) if method == "exact" else None
+    method_used = "sku-groups" if columns is not None else method
+    if columns is not None:
+        extra["decomposition"] = (f"the lean model has {columns:,} columns (more than {DECOMPOSE_COLUMNS:,}): "
+                                  f"solved by SKU groups")
     if method_used == "sku-groups":
         res, arrays, info = solve_groups(inst, options, group_skus)
         extra.update(info)

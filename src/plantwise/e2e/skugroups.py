@@ -12,30 +12,29 @@ balanced by demand) the model is
 with :math:`A_g x_g` the hours group :math:`g` takes on each line-day and :math:`X_g` its own
 rows (including :math:`A_g x_g \le H`, implied by the coupling rows).
 
-**Bound (Dantzig-Wolfe on the line hours, LP pricing).** For prices :math:`\lambda \ge 0`
-on the line-days,
+**Bound (Lagrangian relaxation of the line hours, LP pricing).** For prices
+:math:`\lambda \ge 0` on the line-days,
 
 .. math::
 
     L(\lambda) = \sum_g \min_{x_g \in \bar X_g} (c_g + \lambda A_g) x_g \; - \; \lambda H
 
 is a lower bound of the MILP for *any* :math:`\lambda \ge 0` (:math:`\bar X_g` the LP
-relaxation of :math:`X_g`): Lagrangian relaxation of the coupling rows. The prices come
-from the restricted master LP over the group plans found so far (columns :math:`j`,
-convexity row per group, the coupling rows with an overflow column at a prohibitive
-price so that it is always feasible); its duals re-price the groups, each group's LP is
-re-solved warm (same HiGHS object, only the costs of its production and lot columns
-change), and the loop stops when the master's value and the best :math:`L(\lambda)` meet
-(``DW_TOLERANCE``) or its time share is spent. At convergence the bound is the integrated
-LP relaxation's value, reached without ever building that LP (826,000 columns at 1,500
-SKUs, where HiGHS's LP alone does not finish in minutes on two cores).
+relaxation of :math:`X_g`). The first prices are the groups' hour duals, averaged, when
+each group's LP runs on its demand share of the hours; later ones come from projected
+subgradient steps (:func:`price_loop`). Each group's LP stays in one HiGHS object and is
+re-solved warm: only the costs of its production and lot columns change. The bound is the
+best :math:`L(\lambda)`, near the integrated LP relaxation's value, reached without ever
+building that LP (826,000 columns at 1,500 SKUs, where HiGHS's LP alone does not finish in
+minutes on two cores).
 
-**Plan.** The master's primal gives each group a share :math:`u_g = \sum_j \mu_{gj} A_g
-x_{gj}` of the hours with :math:`\sum_g u_g \le H`. The groups are then solved one after
-another by the exact method (:func:`plantwise.e2e.exact.solve_exact`: LP, LP dive, MILP)
-on the instance restricted to their SKUs with line hours :math:`u_g` plus whatever the
-groups before them left unused, each within an equal share of the remaining time. The
-union of the group plans is a plan of the whole instance (every coupling row holds by
+**Plan.** The groups are solved one after another by the exact method
+(:func:`plantwise.e2e.exact.solve_exact`: LP, LP dive, MILP) on the instance restricted to
+their SKUs, with the hours the earlier groups left less the hours the later groups' LPs
+take at the best prices, every hour charged its price (the last group pays none). Then
+block-coordinate descent: each group again, the largest own gap first, on all the hours
+the others leave and at its true cost, its plan replaced only when cheaper. The union of
+the group plans is a plan of the whole instance (every coupling row holds by
 construction) and its cost is the sum of the groups' costs.
 """
 
@@ -45,6 +44,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 
@@ -52,6 +52,8 @@ from plantwise.core.backends.highs import HighsBackend, use_threads
 from plantwise.core.interrupt import stop_requested
 from plantwise.core.options import SolveOptions
 from plantwise.core.result import Progress, SolveResult, SolveStatus
+from plantwise.e2e.evaluate import simulate
+from plantwise.e2e.exact import solve_exact
 from plantwise.e2e.instance import E2EInstance
 from plantwise.e2e.model import E2EModel, build_model
 
@@ -64,7 +66,6 @@ TARGET_SHARE = 0.02  # the Polyak target: at most this far above the best bound
 STEP = 1.0  # Polyak step factor, halved whenever a round does not raise the bound
 FIRST_PASS_SHARE = 0.85  # of the time after the price loop for the first pass; the descent gets the rest
 DESCENT_GAP = 0.02  # groups whose own gap is above this are re-solved first
-RESERVE_SHARE = 1.0  # of the later groups' LP hours held back from a group in the first pass
 MIN_GROUP_SECONDS = 3.0  # a descent step needs at least this
 MARGIN_SECONDS = 2.0  # kept free at the end for merging, verifying and writing the plan
 
@@ -129,36 +130,27 @@ def partition_skus(inst: E2EInstance, size: int = GROUP_SKUS) -> list[np.ndarray
     return [np.sort(order[g::count]) for g in range(count)]
 
 
-def hours_used(inst: E2EInstance, production: np.ndarray) -> np.ndarray:
-    """Line hours ``[L, T]`` a production plan takes: output at the rate plus a setup where made."""
-    need = production / inst.rate[:, None] + inst.setup_hours[:, None] * (production > 1e-9)
-    used = np.zeros_like(inst.hours)
-    np.add.at(used, inst.pair_line, need)
-    return used
+def hour_matrix(em: E2EModel) -> sp.csr_matrix:
+    """The model's line-hour rows ``A`` ``[L*T, n]`` (row ``l*T + t``): the hours each column
+    takes on each line-day, exactly as the model charges them."""
+    block = em.model.row_blocks["line_hours"]
+    return em.model.matrix("csr")[block.start:block.stop]
+
+
+def charge_hours(em: E2EModel, prices: np.ndarray) -> None:
+    """Add ``prices`` ``[L, T]`` per line hour to the model's objective: ``c += A^T prices``."""
+    em.model.add_cost(np.arange(em.model.num_vars), hour_matrix(em).T @ prices.ravel())
 
 
 class _PricedGroup:
     """One group's LP relaxation, kept in one HiGHS object and re-solved warm under new hour prices."""
 
     def __init__(self, sub: E2EInstance, threads: int, seed: int):
-        self.sub = sub
         self.em: E2EModel = build_model(sub, lean=True)
         m = self.em.model
         self.cost = m.cost.copy()
-        T, L = sub.horizon, len(sub.lines)
-        # hours matrix A_g [L*T, n]: x_kt / r_k and sigma_k y_kt on row l(k)*T + t
-        rows = (sub.pair_line[:, None] * T + np.arange(T)[None, :])
-        cols = [self.em.x.ravel()]
-        vals = [np.repeat(1.0 / sub.rate, T)]
-        rr = [rows.ravel()]
-        setup = self.em.binary_pairs & (sub.setup_hours > 0)
-        if setup.any():
-            cols.append(self.em.y[setup].ravel())
-            vals.append(np.repeat(sub.setup_hours[setup], T))
-            rr.append(rows[setup].ravel())
-        self.hours_matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rr), np.concatenate(cols))),
-                                          shape=(L * T, m.num_vars))
-        self.priced_cols = np.unique(np.concatenate(cols)).astype(np.int32)
+        self.hours_matrix = hour_matrix(self.em)
+        self.priced_cols = np.unique(self.hours_matrix.indices).astype(np.int32)
         block = m.row_blocks["line_hours"]
         self.hour_rows = np.arange(block.start, block.stop, dtype=np.int32)
         self.h = HighsBackend().build(m, relax=True)
@@ -169,8 +161,6 @@ class _PricedGroup:
         """The group's LP with its line hours cut to ``share`` ``[L*T]`` (unpriced). Returns
         (cost, hours A x, hour duals >= 0) or ``None`` if it has no optimum; the rows are set
         back to the full hours afterwards."""
-        import highspy
-
         n = len(self.hour_rows)
         upper = self.em.model.row_upper[self.hour_rows]
         self.h.changeRowsBounds(n, self.hour_rows, np.full(n, -highspy.kHighsInf), np.minimum(share, upper))
@@ -189,8 +179,6 @@ class _PricedGroup:
     def solve(self, prices: np.ndarray, seconds: float | None) -> tuple[float, float, np.ndarray] | None:
         """Minimise ``(c + prices A) x`` over the group's LP. Returns (priced optimum, original
         cost of the solution, its hours A x) or ``None`` if the LP did not finish."""
-        import highspy
-
         priced = self.cost + self.hours_matrix.T @ prices
         self.h.changeColsCost(len(self.priced_cols), self.priced_cols, priced[self.priced_cols])
         if seconds is not None:
@@ -296,23 +284,10 @@ class _GroupPlan:
     seconds: float
 
 
-def charge_hours(em: E2EModel, prices: np.ndarray) -> None:
-    """Add ``prices[l, t]`` per line hour to the model's objective: ``x_kt / r_k`` hours of
-    output and ``sigma_k y_kt`` of setup on line ``l(k)``."""
-    sub = em.instance
-    em.model.add_cost(em.x.ravel(), (prices[sub.pair_line] / sub.rate[:, None]).ravel())
-    setup = em.binary_pairs & (sub.setup_hours > 0)
-    if setup.any():
-        em.model.add_cost(em.y[setup].ravel(), (prices[sub.pair_line[setup]] * sub.setup_hours[setup, None]).ravel())
-
-
 def _solve_group(inst: E2EInstance, where: SkuGroup, capacity: np.ndarray, prices: np.ndarray | None,
                  options: SolveOptions, seconds: float | None) -> _GroupPlan | None:
     """The exact method on the group's SKUs with line hours ``capacity`` and, with ``prices``
     ``[L, T]``, every hour the group takes charged at its price."""
-    from plantwise.e2e.evaluate import simulate
-    from plantwise.e2e.exact import solve_exact
-
     t0 = time.perf_counter()
     sub, _ = restrict(inst, where.skus, capacity)
     if seconds is not None and seconds <= 0:  # stopping: no time for a solve
@@ -324,15 +299,13 @@ def _solve_group(inst: E2EInstance, where: SkuGroup, capacity: np.ndarray, price
     if outcome.x is None:  # no plan in time
         return _nothing_made(sub, t0)
     prod, ship, move = outcome.model.flows(outcome.x)
-    return _GroupPlan(prod, ship, move, simulate(sub, prod, ship, move).total, hours_used(sub, prod),
-                      outcome.result.gap, time.perf_counter() - t0)
+    sim = simulate(sub, prod, ship, move)
+    return _GroupPlan(prod, ship, move, sim.total, sim.line_hours, outcome.result.gap, time.perf_counter() - t0)
 
 
 def _nothing_made(sub: E2EInstance, t0: float) -> _GroupPlan | None:
     """The group makes and ships nothing: every demand backlogged. A plan when stockouts are
     allowed (``None`` otherwise)."""
-    from plantwise.e2e.evaluate import simulate
-
     if not sub.allow_stockout:
         return None
     prod = np.zeros((sub.num_pairs, sub.horizon))
@@ -346,21 +319,17 @@ def solve_groups(inst: E2EInstance, options: SolveOptions, group_skus: int = GRO
                  ) -> tuple[SolveResult, tuple[np.ndarray, np.ndarray, np.ndarray] | None, dict[str, object]]:
     """The method of the module docstring. Returns the result (objective, bound, status), the
     plan's (production, shipments, transfers) of the full instance, and what to report."""
-    from plantwise.e2e.evaluate import simulate
-
     t0 = time.perf_counter()
     limit = options.remaining(0.0)
     end = None if limit is None else t0 + limit - MARGIN_SECONDS
     parts = partition_skus(inst, group_skus)
     if len(parts) == 1:  # one group: the exact method itself
-        from plantwise.e2e.exact import solve_exact
-
         outcome = solve_exact(inst, options)
         arrays = None if outcome.x is None else outcome.model.flows(outcome.x)
         return outcome.result, arrays, {"groups": 1, "lp_bound": outcome.lp_bound}
-    wheres = [restrict(inst, skus)[1] for skus in parts]
+    subs, wheres = zip(*(restrict(inst, skus) for skus in parts), strict=True)
     G = len(parts)
-    loop = price_loop([restrict(inst, skus)[0] for skus in parts], inst.hours, options,
+    loop = price_loop(list(subs), inst.hours, options,
                       None if limit is None else t0 + PRICE_SHARE * limit)
     info: dict[str, object] = {"groups": G, "group_skus": [len(p) for p in parts],
                                "price_rounds": loop.rounds, "price_seconds": round(loop.seconds, 3),
@@ -389,7 +358,7 @@ def solve_groups(inst: E2EInstance, options: SolveOptions, group_skus: int = GRO
         if stop_requested() or (remaining is not None and remaining < 1.0):
             budget = 0.0  # stopping, or out of time: what is left makes nothing, the plan so far is kept
         free = np.maximum(inst.hours - used, 0.0)
-        capacity = np.maximum(free - np.minimum(later, free) * RESERVE_SHARE, 0.0)
+        capacity = np.maximum(free - later, 0.0)
         plan = _solve_group(inst, where, capacity, prices if g < G - 1 else None, options, budget)
         if plan is None:
             return SolveResult(SolveStatus.NO_SOLUTION, message=f"SKU group {g + 1} found no plan"), None, info
@@ -405,6 +374,7 @@ def solve_groups(inst: E2EInstance, options: SolveOptions, group_skus: int = GRO
     # visited first and share the time; then the others, while time is left
     improved = 0
     rounds = 0
+
     def own_gap(g: int) -> float:
         return 1.0 if plans[g].gap is None else float(plans[g].gap)
 
@@ -420,7 +390,8 @@ def solve_groups(inst: E2EInstance, options: SolveOptions, group_skus: int = GRO
             remaining = left()
             if (remaining is not None and remaining < MIN_GROUP_SECONDS) or stop_requested():
                 break
-            budget = None if remaining is None else remaining / max(1, wide - i) if i < wide else remaining / (G - i)
+            share = wide - i if i < wide else G - i  # the wide-gap groups share the time first
+            budget = None if remaining is None else remaining / share
             others = used - plans[g].hours
             plan = _solve_group(inst, wheres[g], np.maximum(inst.hours - others, 0.0), None, options, budget)
             if plan is not None and plan.cost < plans[g].cost - 1e-6 * max(1.0, abs(plans[g].cost)):
